@@ -109,7 +109,9 @@ export class Program implements Disposable {
   /** Runs the program once (or `repeat` times) on the given input with BPF_PROG_TEST_RUN. */
   testRun(opts: TestRunOptions = {}): TestRunResult {
     const dataOut = opts.data ? new Uint8Array(opts.dataOutSize ?? opts.data.byteLength + 256) : undefined;
-    const ctxOut = opts.ctx || opts.ctxOutSize ? new Uint8Array(opts.ctxOutSize ?? opts.ctx!.byteLength) : undefined;
+    // SYSCALL programs write the context back in place and refuse a separate ctx_out.
+    const inPlace = this.type === ProgType.SYSCALL;
+    const ctxOut = !inPlace && (opts.ctx || opts.ctxOutSize) ? new Uint8Array(opts.ctxOutSize ?? opts.ctx!.byteLength) : undefined;
     const attr = testRunAttr({
       progFd: this.fd.value, dataIn: opts.data, dataOut, ctxIn: opts.ctx, ctxOut, repeat: opts.repeat ?? 0,
       flags: opts.flags ?? 0, cpu: opts.cpu ?? 0,
@@ -124,6 +126,7 @@ export class Program implements Disposable {
     const result: TestRunResult = { retval: attr.getU32(4), durationNs: attr.getU32(36) };
     if (dataOut) result.dataOut = dataOut.subarray(0, attr.getU32(12));
     if (ctxOut) result.ctxOut = ctxOut.subarray(0, attr.getU32(44));
+    else if (inPlace && opts.ctx) result.ctxOut = opts.ctx;
     return result;
   }
 

@@ -1,0 +1,195 @@
+// Reads a BPF ring buffer map (BPF_MAP_TYPE_RINGBUF) from the Node event loop.
+//
+// Layout (kernel/bpf/ringbuf.c): page 0 of the map fd holds the consumer position (we write it), page 1 the
+// producer position, then the data area is mapped twice in a row so a record that wraps is still contiguous.
+// Each record starts with an 8-byte header: u32 length (bit 31 BUSY: still being written, bit 30 DISCARD) and a
+// u32 page offset; records are 8-byte aligned.
+import { MapType } from '../../sys/constants.js';
+import { FileDescriptor } from '../fd.js';
+import { Mapping, PROT_READ, PROT_WRITE } from './mapping.js';
+import { pageSize } from './page.js';
+import { FdPoller } from './poller.js';
+import { duplicateFd, RecordReader, type ReaderOptions } from './reader.js';
+
+/** Anything that names a ring buffer map: a BpfMap, or the same shape. */
+export interface RingBufferMapLike {
+  readonly fd: { readonly value: number };
+  readonly type: MapType;
+  readonly maxEntries: number;
+  readonly name?: string;
+}
+
+/**
+ * Gets each record's bytes. Unless the reader was made with `copy: true`, `record` is a view into the shared ring
+ * and is valid only until the callback returns: copy it (`record.slice()`) to keep it.
+ */
+export type RingRecordCallback = (record: Uint8Array) => void;
+
+export interface RingBufferReaderOptions extends ReaderOptions {
+  onRecord?: RingRecordCallback;
+}
+
+const HEADER_SIZE = 8;
+const BUSY_BIT = 0x80000000 | 0;
+const DISCARD_BIT = 0x40000000;
+const LENGTH_MASK = 0x3fffffff;
+
+export class RingBufferReader extends RecordReader<Uint8Array> {
+  /** Bytes in the data area (the map's max_entries). */
+  readonly size: number;
+  readonly name: string;
+
+  readonly #fd: FileDescriptor;
+  readonly #consumerPage: Mapping;
+  readonly #producerData: Mapping;
+  readonly #consumerPos: BigUint64Array;
+  readonly #producerPos: BigUint64Array;
+  /** The producer page plus both data copies, as 32-bit words for header loads. */
+  readonly #words: Int32Array;
+  readonly #dataStart: number;
+  readonly #poller: FdPoller;
+  #callback: RingRecordCallback | undefined;
+  /** Our copy of the consumer position: we are the only consumer. */
+  #consumed: number;
+  /** Publish the consumer position at least this often so a producer can reuse space during a long drain. */
+  readonly #publishEvery: number;
+
+  constructor(map: RingBufferMapLike, opts: RingBufferReaderOptions = {}) {
+    super(opts);
+    this.name = map.name ?? 'ringbuf';
+    if (map.type !== MapType.RINGBUF) {
+      throw new TypeError(`map '${this.name}' is ${MapType[map.type] ?? map.type}, not RINGBUF: RingBufferReader reads ring buffer maps`);
+    }
+    const page = pageSize();
+    const size = map.maxEntries;
+    if (size <= 0 || (size & (size - 1)) !== 0 || size % page !== 0) {
+      throw new RangeError(`map '${this.name}': ring buffer size ${size} must be a power of two and a multiple of the page size ${page}`);
+    }
+    this.size = size;
+    this.#fd = duplicateFd(map.fd.value, `ring buffer reader '${this.name}'`);
+    const fd = this.#fd.value;
+    try {
+      this.#consumerPage = new Mapping(fd, page, PROT_READ | PROT_WRITE, 0, `ring buffer '${this.name}' consumer page`);
+      try {
+        this.#producerData = new Mapping(fd, page + 2 * size, PROT_READ, page, `ring buffer '${this.name}' data`);
+      } catch (err) {
+        this.#consumerPage.unmap();
+        throw err;
+      }
+    } catch (err) {
+      this.#fd.close();
+      throw err;
+    }
+    this.#consumerPos = new BigUint64Array(this.#consumerPage.buffer, 0, 1);
+    this.#producerPos = new BigUint64Array(this.#producerData.buffer, 0, 1);
+    this.#words = new Int32Array(this.#producerData.buffer);
+    this.#dataStart = page;
+    this.#consumed = Number(Atomics.load(this.#consumerPos, 0));
+    this.#publishEvery = Math.max(size >>> 2, HEADER_SIZE);
+    this.#poller = new FdPoller(fd, () => this.onReadable(), this.keepAlive);
+    if (opts.onRecord) this.onRecord(opts.onRecord);
+  }
+
+  /** Delivers every record to cb from the event loop as they arrive (replacing any earlier callback). */
+  onRecord(cb: RingRecordCallback): this {
+    this.assertOpen('onRecord');
+    this.assertNoIterator();
+    this.#callback = cb;
+    this.callbackChanged();
+    return this;
+  }
+
+  /** Stops delivering to the callback; records wait in the kernel buffer. */
+  offRecord(): this {
+    this.#callback = undefined;
+    if (!this.closed) this.callbackChanged();
+    return this;
+  }
+
+  /**
+   * Synchronously takes every record available now. They go to cb if given, else to the installed callback,
+   * else to the async iterator's queue. Returns how many records were delivered.
+   */
+  readAvailable(cb?: RingRecordCallback): number {
+    this.assertOpen('readAvailable');
+    if (!cb) return this.drain();
+    const saved = this.#callback;
+    this.#callback = cb;
+    try {
+      return this.drain();
+    } finally {
+      this.#callback = saved;
+    }
+  }
+
+  /** Bytes written by the producer and not yet consumed. */
+  get pendingBytes(): number {
+    if (this.closed) return 0;
+    return Number(Atomics.load(this.#producerPos, 0)) - this.#consumed;
+  }
+
+  protected override get hasCallback(): boolean {
+    return this.#callback !== undefined;
+  }
+
+  protected override setPolling(on: boolean): void {
+    if (on) this.#poller.start();
+    else this.#poller.stop();
+  }
+
+  protected override drain(): number {
+    if (this.closed) return 0;
+    const cb = this.#callback;
+    if (!cb && !this.iterating) return 0;
+    const words = this.#words;
+    const buffer = this.#producerData.buffer;
+    const mask = this.size - 1;
+    const dataStart = this.#dataStart;
+    const copy = this.copy;
+    let consumed = this.#consumed;
+    let published = consumed;
+    let delivered = 0;
+    try {
+      for (;;) {
+        const produced = Number(Atomics.load(this.#producerPos, 0));
+        if (consumed >= produced) break;
+        while (consumed < produced) {
+          if (!cb && this.queueFull) return delivered;
+          // ToInt32 of `consumed` keeps its low 32 bits exactly, so masking is right past 4 GiB too.
+          const at = dataStart + (consumed & mask);
+          const header = Atomics.load(words, at >> 2);
+          // Still being written: its commit will wake us, because we publish this very position below.
+          if (header & BUSY_BIT) return delivered;
+          const length = header & LENGTH_MASK;
+          consumed += (length + HEADER_SIZE + 7) & ~7;
+          if ((header & DISCARD_BIT) === 0) {
+            delivered++;
+            if (cb) cb(copy ? new Uint8Array(buffer, at + HEADER_SIZE, length).slice() : new Uint8Array(buffer, at + HEADER_SIZE, length));
+            else this.enqueue(new Uint8Array(buffer, at + HEADER_SIZE, length).slice());
+            // The callback may have closed the reader: the mapping is gone.
+            if (this.closed) return delivered;
+          }
+          if (consumed - published >= this.#publishEvery) {
+            Atomics.store(this.#consumerPos, 0, BigInt(consumed));
+            published = consumed;
+          }
+        }
+        // Publish, then look again: a producer that committed meanwhile saw an older position and sent no wake-up.
+        Atomics.store(this.#consumerPos, 0, BigInt(consumed));
+        published = consumed;
+      }
+      return delivered;
+    } finally {
+      // Also on a throwing callback: the record that threw counts as consumed, the rest stay for the next drain.
+      this.#consumed = consumed;
+      if (published !== consumed && !this.closed) Atomics.store(this.#consumerPos, 0, BigInt(consumed));
+    }
+  }
+
+  protected override release(): void {
+    this.#poller.stop();
+    this.#producerData.unmap();
+    this.#consumerPage.unmap();
+    this.#fd.close();
+  }
+}

@@ -10,6 +10,7 @@ import { MapType, ProgType } from '../src/sys/constants.js';
 export type ProducerKind = 'ringbuf' | 'perf';
 
 const XDP_PASS = 2;
+const EINTR = 4;
 
 export class SequenceProducer implements Disposable {
   readonly counter: BpfMap;
@@ -56,7 +57,15 @@ export class SequenceProducer implements Disposable {
   /** Emits `count` records synchronously (one program run each). */
   emit(count: number): void {
     if (count <= 0) return;
-    this.program.testRun({ data: this.#packet, repeat: count });
+    // A signal (a profiler's timer, say) cuts a long test run short with EINTR: top up from the counter.
+    const target = this.emitted + count;
+    for (let left = count; left > 0; left = target - this.emitted) {
+      try {
+        this.program.testRun({ data: this.#packet, repeat: left });
+      } catch (err) {
+        if ((err as { errno?: number }).errno !== EINTR) throw err;
+      }
+    }
   }
 
   #read(offset: number): number {

@@ -39,6 +39,11 @@ export class Attr {
     this.held.push(buf);
     return this.u64(off, buf ? native.addressOf(buf) : 0n);
   }
+  /** Keeps buffers alive as long as this attr (for memory reached only through pointers inside other buffers). */
+  hold(...bufs: Pointee[]): this {
+    this.held.push(...bufs);
+    return this;
+  }
   /** Writes a NUL-padded string of at most max-1 bytes into a fixed char array. */
   str(off: number, s: string, max: number): this {
     const enc = new TextEncoder().encode(s).subarray(0, max - 1);

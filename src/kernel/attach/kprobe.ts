@@ -3,6 +3,7 @@
 // Kernels built without CONFIG_KPROBES or CONFIG_FPROBE get a NotSupportedError that says so before any attempt.
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { cString } from '../../sys/attr.js';
+import { native } from '../../sys/native.js';
 import { AttachType, PERF, ProgType } from '../../sys/constants.js';
 import { Errno } from '../../sys/errno.js';
 import { BpfError, NotSupportedError } from '../../sys/errors.js';
@@ -114,7 +115,7 @@ export function kprobeMulti(prog: AttachableProgram, opts: KprobeMultiOptions): 
   return createLink(prog.fd.value, 0, AttachType.TRACE_KPROBE_MULTI, description, {
     extra: (a) => {
       a.u32(16, opts.retprobe ? KPROBE_MULTI_RETURN : 0).u32(20, count).ptr(24, symPtrs).ptr(32, addrs).ptr(40, cookies);
-      for (const n of names ?? []) a.hold(n);
+      a.hold(...(names ?? []));
     },
   });
 }
@@ -124,7 +125,7 @@ function u64Array(values: readonly bigint[]): BigUint64Array {
 }
 
 function addressOf(buf: Uint8Array): bigint {
-  return nativeAddress(buf);
+  return native.addressOf(buf);
 }
 
 function checkKprobeProgram(prog: AttachableProgram, what: string): void {

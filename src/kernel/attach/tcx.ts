@@ -42,9 +42,9 @@ export function tcx(prog: NetProgram, iface: number | string, direction: TcxDire
     throw new TypeError('tcx: give `before` or `after`, not both');
   }
   const { flags, relativeFd } = anchorFlags(opts);
+  const ifindex = interfaceIndex(iface, opts.netns);
+  const where = describeInterface(iface, ifindex);
   return inNetns(opts.netns, () => {
-    const ifindex = interfaceIndex(iface);
-    const where = describeInterface(iface, ifindex);
     return withHints(
       () => createLink(prog.fd.value, ifindex, attachType, `tcx ${direction} on ${where}`, {
         flags,

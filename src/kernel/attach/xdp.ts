@@ -21,9 +21,9 @@ export function xdp(prog: NetProgram, iface: number | string, opts: XdpOptions =
   requireProgramType(prog, [ProgType.XDP], 'xdp');
   const mode = opts.mode ?? 'auto';
   if (!(mode in modeFlags)) throw new TypeError(`xdp mode must be generic, native or auto, not '${mode}'`);
+  const ifindex = interfaceIndex(iface, opts.netns);
+  const where = describeInterface(iface, ifindex);
   return inNetns(opts.netns, () => {
-    const ifindex = interfaceIndex(iface);
-    const where = describeInterface(iface, ifindex);
     return withHints(
       () => createLink(prog.fd.value, ifindex, AttachType.XDP, `xdp (${mode}) on ${where}`, { flags: modeFlags[mode] }),
       {

@@ -119,10 +119,10 @@ export function lhistText(values: readonly bigint[], min: number, max: number, s
   return out;
 }
 
-/** The JSON array of one hist() entry ("" when every bucket is 0, as bpftrace). */
+/** The JSON array of one hist() entry ("[]" when every bucket is 0, as bpftrace). */
 export function histJson(buckets: readonly bigint[], div = 1): string {
   const r = histRange(buckets);
-  if (!r) return '';
+  if (!r) return '[]'; // unlike the text table, the JSON array is still written
   const items: string[] = [];
   for (let i = r.first; i <= r.last; i++) {
     let range: string;
@@ -135,10 +135,10 @@ export function histJson(buckets: readonly bigint[], div = 1): string {
   return '[' + items.join(', ') + ']';
 }
 
-/** The JSON array of one lhist() entry ("" when every bucket is 0). */
+/** The JSON array of one lhist() entry ("[]" when every bucket is 0). */
 export function lhistJson(values: readonly bigint[], min: number, max: number, step: number): string {
   const r = lhistRange(values, min, max, step);
-  if (!r) return '';
+  if (!r) return '[]';
   const items: string[] = [];
   for (let i = r.first; i <= r.last; i++) {
     let range: string;

@@ -63,19 +63,21 @@ export class BtfNameIndex {
     const offsets = new Uint32Array(max);
     const nameOffs = new Uint32Array(max);
     const kinds = new Uint8Array(max);
-    // Records are whole u32 words; read them through a word view when the buffer allows (twice as fast cold).
-    const aligned = (bytes.byteOffset + this.typesStart) % 4 === 0;
-    const words = aligned ? new Uint32Array(bytes.buffer, bytes.byteOffset + this.typesStart, typeLen >>> 2) : undefined;
-    const word = words ? (p: number) => words[(p - this.typesStart) >>> 2]! : (p: number) => this.view.getUint32(p, true);
+    // Records are whole u32 words: walk them through a word view (copied if the buffer is misaligned).
+    const base = bytes.byteOffset + this.typesStart;
+    const words = base % 4 === 0
+      ? new Uint32Array(bytes.buffer, base, typeLen >>> 2)
+      : new Uint32Array(bytes.slice(this.typesStart, typesEnd).buffer);
+    const end = typeLen >>> 2;
     let n = 0;
-    for (let p = this.typesStart; p < typesEnd; n++) {
-      const info = word(p + 4);
+    for (let w = 0; w < end; n++) {
+      const info = words[w + 1]!;
       const kind = (info >>> 24) & 0x1f;
-      offsets[n] = p;
-      nameOffs[n] = word(p);
+      offsets[n] = this.typesStart + w * 4;
+      nameOffs[n] = words[w]!;
       kinds[n] = kind;
-      p += RECORD_HEADER + trailingBytes(kind, info & 0xffff);
-      if (p > typesEnd) throw new BtfFormatError(`BTF type ${n + 1} runs past the end of the type section`);
+      w += (RECORD_HEADER + trailingBytes(kind, info & 0xffff)) >>> 2;
+      if (w > end) throw new BtfFormatError(`BTF type ${n + 1} runs past the end of the type section`);
     }
     this.count = n;
     this.offsets = offsets.subarray(0, n);

@@ -19,6 +19,11 @@ export interface FormatOptions {
    * (builder or assembler output) instead of a pc-relative distance. Default false.
    */
   labels?: boolean;
+  /**
+   * The instructions are a kernel xlated dump of a JIT-compiled program (BPF_OBJ_GET_INFO_BY_FD): there a local
+   * call keeps its pc-relative distance in `offset` (its `imm` became a subprogram index), and bpftool prints that.
+   */
+  xlated?: boolean;
 }
 
 export interface DisassembleOptions extends FormatOptions {
@@ -172,7 +177,7 @@ function bpftoolJump(i: Instruction, cls: number, opts: FormatOptions): string {
   const target = (distance: number): string => (opts.labels && i.reference !== undefined ? i.reference : `pc${signed(distance)}`);
   if (op === JmpOp.CALL) {
     if (i.opcode & Source.X) return `callx r${i.dst}`;
-    if (i.src === PseudoCall.LOCAL) return `call ${target(i.imm)}`;
+    if (i.src === PseudoCall.LOCAL) return `call ${target(opts.xlated ? i.offset : i.imm)}`;
     if (i.src === PseudoCall.KFUNC) return `call kernel-function#${i.imm}`;
     return `call ${helperName(i.imm) ?? 'unknown'}#${i.imm}`;
   }

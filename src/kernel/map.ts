@@ -9,6 +9,11 @@ import { possibleCpuCount } from './cpus.js';
 import { FileDescriptor } from './fd.js';
 import { mapInfo, type MapInfo } from './info.js';
 import { pinObject } from './pin.js';
+import { deleteBatch, iterateBatches, runLookupBatch, updateBatch, type Batch, type BatchCursor } from './maps/batch.js';
+import { updateError } from './maps/errors.js';
+import { mmapArray, type MappedArray, type MmapOptions } from './maps/mmap.js';
+
+export type { Batch, BatchCursor, MappedArray, MmapOptions };
 
 export interface MapCodecs<K, V> {
   key?: Codec<K>;
@@ -44,6 +49,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   private readonly updateAttr: Attr;
   private readonly deleteAttr: Attr;
   private readonly nextKeyAttr: Attr;
+  private readonly lookupAndDeleteAttr: Attr;
+  /** Live mmap views; unmapped (and so emptied) when the map closes. */
+  private readonly mappings = new Set<MappedArray<V>>();
 
   protected constructor(fd: FileDescriptor, shape: Omit<MapSpec, 'contents'>, codecs: MapCodecs<K, V>) {
     this.fd = fd;
@@ -72,22 +80,45 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     this.updateAttr = mapElemAttr(fdNum, key, this.valueBuf);
     this.deleteAttr = mapElemAttr(fdNum, key, null);
     this.nextKeyAttr = mapElemAttr(fdNum, key, this.nextKeyBuf);
+    this.lookupAndDeleteAttr = mapElemAttr(fdNum, key, this.valueBuf);
   }
 
   /** Creates a map in the kernel. */
   static create<K = Uint8Array, V = Uint8Array>(spec: MapSpec, codecs: MapCodecs<K, V> = {}): BpfMap<K, V> {
+    return BpfMap.createAs(spec, (fd) => new BpfMap<K, V>(fd, spec, codecs));
+  }
+
+  /**
+   * Creates the kernel map for spec and wraps its fd with `wrap` (subclasses pass their own constructor), then
+   * writes the spec's contents and freezes it if asked. `innerTemplate` (map-in-map) overrides spec.innerMap.
+   */
+  protected static createAs<M extends BpfMap<any, any>>(
+    spec: MapSpec, wrap: (fd: FileDescriptor) => M, innerTemplate?: { fd: { value: number } },
+  ): M {
     let inner: BpfMap | undefined;
-    if (spec.innerMap) inner = BpfMap.create(spec.innerMap);
+    if (spec.innerMap && !innerTemplate) inner = BpfMap.create(spec.innerMap);
     try {
       const raw = bpf(BpfCmd.MAP_CREATE, mapCreateAttr({
         mapType: spec.type, keySize: spec.keySize, valueSize: spec.valueSize, maxEntries: spec.maxEntries,
-        flags: spec.flags ?? 0, innerMapFd: inner?.fd.value ?? 0, name: sanitizeName(spec.name),
+        flags: spec.flags ?? 0, innerMapFd: innerTemplate?.fd.value ?? inner?.fd.value ?? 0, name: sanitizeName(spec.name),
         btfFd: spec.btfFd ?? 0, btfKeyTypeId: spec.btfKeyTypeId ?? 0, btfValueTypeId: spec.btfValueTypeId ?? 0,
         mapExtra: spec.mapExtra ?? 0n,
       }), () => `create map '${spec.name}' (${MapType[spec.type] ?? spec.type})`);
-      const map = new BpfMap<K, V>(new FileDescriptor(raw, `map ${spec.name}`), spec, codecs);
-      for (const [k, v] of spec.contents ?? []) map.updateRaw(k, v);
-      if (spec.freeze) map.freeze();
+      const fd = new FileDescriptor(raw, `map ${spec.name}`);
+      let map: M;
+      try {
+        map = wrap(fd);
+      } catch (err) {
+        fd.close();
+        throw err;
+      }
+      try {
+        for (const [k, v] of spec.contents ?? []) map.updateRaw(k, v);
+        if (spec.freeze) map.freeze();
+      } catch (err) {
+        map.close();
+        throw err;
+      }
       return map;
     } finally {
       inner?.close();
@@ -163,6 +194,75 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     this.doUpdate(flags);
   }
 
+  /** Removes key and returns its value (hash-like maps), or undefined when absent. */
+  lookupAndDelete(key: K): V | undefined {
+    this.requireSingleValue('lookupAndDelete');
+    this.keyCodec.encode(key, this.keyBuf);
+    const r = bpfRaw(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.lookupAndDeleteAttr);
+    if (r < 0) return this.missOrThrow(-r, 'lookup and delete');
+    return this.valueCodec.decode(this.valueBuf);
+  }
+
+  /**
+   * One BPF_MAP_LOOKUP_BATCH call: up to `count` entries after `cursor` (start: undefined). `next` is undefined
+   * once the map is exhausted; the last batch may be partial.
+   */
+  lookupBatch(cursor?: BatchCursor, count = 64): Batch<K, V> {
+    this.requireSingleValue('lookupBatch');
+    return runLookupBatch(this, BpfCmd.MAP_LOOKUP_BATCH, cursor, count, (b) => this.valueCodec.decode(b));
+  }
+
+  lookupBatchPerCpu(cursor?: BatchCursor, count = 64): Batch<K, V[]> {
+    return runLookupBatch(this, BpfCmd.MAP_LOOKUP_BATCH, cursor, count, (b) => this.splitPerCpu(b));
+  }
+
+  /** Like lookupBatch, but the returned entries are removed from the map (hash maps). */
+  lookupAndDeleteBatch(cursor?: BatchCursor, count = 64): Batch<K, V> {
+    this.requireSingleValue('lookupAndDeleteBatch');
+    return runLookupBatch(this, BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH, cursor, count, (b) => this.valueCodec.decode(b));
+  }
+
+  lookupAndDeleteBatchPerCpu(cursor?: BatchCursor, count = 64): Batch<K, V[]> {
+    return runLookupBatch(this, BpfCmd.MAP_LOOKUP_AND_DELETE_BATCH, cursor, count, (b) => this.splitPerCpu(b));
+  }
+
+  /** Writes all entries with BPF_MAP_UPDATE_BATCH (one syscall); returns how many were written. */
+  updateBatch(entries: Iterable<[K, V]>, flags: number = UpdateFlags.ANY): number {
+    this.requireSingleValue('updateBatch');
+    return updateBatch(this, [...entries], flags);
+  }
+
+  /** Deletes keys with BPF_MAP_DELETE_BATCH; keys already absent are skipped. Returns how many were deleted. */
+  deleteBatch(keys: Iterable<K>): number {
+    return deleteBatch(this, [...keys]);
+  }
+
+  /** Every entry, fetched `count` at a time with BPF_MAP_LOOKUP_BATCH (far fewer syscalls than entries()). */
+  *entriesBatched(count = 256): IterableIterator<[K, V]> {
+    this.requireSingleValue('entriesBatched');
+    yield* iterateBatches((cursor) => this.lookupBatch(cursor, count));
+  }
+
+  *entriesPerCpuBatched(count = 256): IterableIterator<[K, V[]]> {
+    yield* iterateBatches((cursor) => this.lookupBatchPerCpu(cursor, count));
+  }
+
+  /** Removes and yields every entry, `count` at a time (BPF_MAP_LOOKUP_AND_DELETE_BATCH). */
+  *drainBatched(count = 256): IterableIterator<[K, V]> {
+    this.requireSingleValue('drainBatched');
+    yield* iterateBatches((cursor) => this.lookupAndDeleteBatch(cursor, count));
+  }
+
+  /**
+   * Maps a BPF_F_MMAPABLE array into this process: reads and writes through the view hit the map directly, no
+   * syscalls. The view is unmapped when the map closes (or view.close()); a stale view then has length 0.
+   */
+  mmap(opts: MmapOptions = {}): MappedArray<V> {
+    const view = mmapArray(this, opts, () => this.mappings.delete(view));
+    this.mappings.add(view);
+    return view;
+  }
+
   /** Deletes key; returns false when it was absent. */
   delete(key: K): boolean {
     this.keyCodec.encode(key, this.keyBuf);
@@ -214,6 +314,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   }
 
   close(): void {
+    for (const view of [...this.mappings]) view.close();
     this.fd.close();
   }
 
@@ -224,7 +325,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   protected doUpdate(flags: number): void {
     this.updateAttr.u64(24, flags);
     const r = bpfRaw(BpfCmd.MAP_UPDATE_ELEM, this.updateAttr);
-    if (r < 0) throw errorFromErrno(-r, `update map '${this.name}' (${MapType[this.type]})`);
+    if (r < 0) throw updateError(-r, this.type, `update map '${this.name}' (${MapType[this.type]})`, this.maxEntries);
   }
 
   protected splitPerCpu(buf: Uint8Array): V[] {

@@ -43,8 +43,6 @@ export interface PositionalParam extends NodeBase { kind: 'PositionalParam'; ind
 export interface Variable extends NodeBase { kind: 'Variable'; name: string }
 /** `@name`, `@name[k]`, `@[k1, k2]`; name includes the `@` (just `@` for the anonymous map). */
 export interface MapRef extends NodeBase { kind: 'Map'; name: string; keys: Expression[] }
-/** `*` as a map key, as in `clear(@m[*])`. */
-export interface MapWildcard extends NodeBase { kind: 'MapWildcard' }
 export interface Call extends NodeBase { kind: 'Call'; name: string; args: Expression[]; nameRange: Range }
 export interface Binary extends NodeBase { kind: 'Binary'; op: BinaryOperator; left: Expression; right: Expression }
 export interface Unary extends NodeBase {
@@ -70,8 +68,7 @@ export interface Cast extends NodeBase { kind: 'Cast'; typeName: string; pointer
 export interface Tuple extends NodeBase { kind: 'Tuple'; elements: Expression[] }
 
 export type Expression =
-  | IntegerLiteral | StringLiteral | Builtin | Identifier | StackMode | PositionalParam | Variable | MapRef
-  | MapWildcard | Call | Binary | Unary | Ternary | FieldAccess | TupleAccess | Index | Cast | Tuple;
+  | IntegerLiteral | StringLiteral | Builtin | Identifier | StackMode | PositionalParam | Variable | MapRef | Call | Binary | Unary | Ternary | FieldAccess | TupleAccess | Index | Cast | Tuple;
 
 // ---------- statements ----------
 

@@ -1,5 +1,16 @@
 // What the bpftrace compiler hands the runtime: a CollectionSpec plus everything needed to attach probes,
 // decode ring buffer records and print maps the way bpftrace does.
+//
+// Byte layouts shared by codegen (writer) and runtime (reader), all little-endian:
+// - Ring buffer records (map `eventsMap`): u64 format id at offset 0 (an index into `formats`), then the
+//   arguments at the offsets their CompiledFormat gives (relative to the record start).
+// - Map keys: the bytes of CompiledMap.key (tuple fields at their offsets); a map without keys uses one u64 0 key.
+//   hist/lhist maps append a u64 bucket index after the user key (at offset `keySize`).
+// - Aggregation values, one per CPU (PERCPU_HASH):
+//     count, sum: i64 (count as u64);  min, max: { i64 value; u64 isSet };  avg, stats: { u64 count; i64 total };
+//     hist, lhist: u64 count for the (key, bucket) pair.
+//   'value' maps are plain HASH maps holding CompiledMap.value.
+// - The `constsMap` array (one u64 slot per ConstSlot) is written by the runtime before any probe is attached.
 import type { CollectionSpec } from '../spec/collection.js';
 
 /** A value type as the runtime decodes it from bytes. */
@@ -36,8 +47,10 @@ export interface CompiledMap {
   /** Collection map name. */
   mapName: string;
   kind: MapKind;
-  /** Key type, or none for a map without keys. */
+  /** Key type ({kind: 'none'} for a map without keys, stored under one u64 0 key). */
   key: ValueType;
+  /** Bytes of the user key in the kernel map (8 for a map without keys). */
+  keySize: number;
   /** Value type of 'value' maps (ints, strings, tuples). */
   value: ValueType;
   perCpu: boolean;
@@ -62,4 +75,12 @@ export interface CompiledScript {
   formats: CompiledFormat[];
   /** Name of the ring buffer map carrying printf/exit/print records. */
   eventsMap: string;
+  /** Name of the array map of run-time constants (see ConstSlot), or undefined when no probe uses one. */
+  constsMap?: string;
+}
+
+/** Slots of the consts map: values only known when the script starts. */
+export enum ConstSlot {
+  /** ktime_get_ns() when the script started, for `elapsed`. */
+  StartNs = 0,
 }

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cgroup2Mount } from '../../src/kernel/attach/cgroup.js';
+import { exitOnSignals } from './netns.js';
 
 export interface TestCgroup extends Disposable {
   path: string;
@@ -52,6 +53,7 @@ function remove(path: string): void {
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
+  exitOnSignals();
   process.on('exit', () => {
     for (const p of [...live]) {
       try {

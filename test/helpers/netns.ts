@@ -47,11 +47,13 @@ function hookExit(): void {
   if (hooked) return;
   hooked = true;
   process.on('exit', teardownAll);
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      teardownAll();
-      process.kill(process.pid, sig);
-    });
+  exitOnSignals();
+}
+
+/** Turns SIGINT/SIGTERM into a normal exit so every 'exit' teardown (namespaces, cgroups) runs. */
+export function exitOnSignals(): void {
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    if (process.listenerCount(sig) === 0) process.once(sig, () => process.exit(code));
   }
 }
 

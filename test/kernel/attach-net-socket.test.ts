@@ -113,7 +113,9 @@ kernelTest('sk_lookup: counts socket lookups in a throwaway netns; SK_DROP makes
   sendN(hostTx, hostRx.port, 1);
   assert.equal(await receive(hostRx, 1), 1);
   assert.equal(read(counter), 2 * N);
-  assert.throws(() => skLookup(loadSkLookup(counter, 1, 1), '/run/netns/bpfkit-no-such-ns'), /open network namespace/);
+  using unused = loadSkLookup(counter, 1, 1);
+  assert.throws(() => skLookup(unused, '/run/netns/bpfkit-no-such-ns'), /open network namespace/);
+  assert.throws(() => skLookup(unused, '/proc/self/stat'), /not a network namespace/);
 });
 
 function runInNetns(netns: string, args: string[]): Promise<string> {
@@ -152,5 +154,9 @@ kernelTest('netfilter LOCAL_OUT: counts the datagrams a process in a throwaway n
   }
   using again = loadCountAll(counter, 'nf_accept', ProgType.NETFILTER, NfVerdict.ACCEPT, AttachType.NETFILTER);
   assert.throws(() => netfilter(again, { pf: 'ipv4', hook: 'local_out', priority: 0x7fffffff }), /strictly between/);
+  {
+    using _held = netfilter(again, { pf: 'ipv4', hook: 'local_out', priority: 7, netns: netns.name });
+    assert.throws(() => netfilter(again, { pf: 'ipv4', hook: 'local_out', priority: 7, netns: netns.name }), /EBUSY .*priority 7/);
+  }
   assert.throws(() => netfilter(again, { pf: 'ipx' as 'ipv4', hook: 'local_out', priority: 1 }), /'ipv4' or 'ipv6'/);
 });

@@ -1,10 +1,18 @@
 // XDP (generic and native) and tcx links on a veth pair between two throwaway network namespaces: real UDP
 // datagrams from a to b, counted by the programs, dropped by them, and flowing again once the link is closed.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { unpin } from '../../src/kernel/pin.js';
+import { ensureBpffs } from '../../src/kernel/mounts.js';
+import { Link } from '../../src/kernel/link.js';
 import { tcx, TcxAction } from '../../src/kernel/attach/tcx.js';
 import { xdp, type XdpMode } from '../../src/kernel/attach/xdp.js';
 import { InterfaceNotFoundError } from '../../src/kernel/attach/net-common.js';
 import { LinkType, ProgType } from '../../src/sys/constants.js';
+import { NotSupportedError } from '../../src/sys/errors.js';
 import {
   counterMap, loadUdpPortProgram, read, resetCounters, TC_LAYOUT, XDP_LAYOUT, type Counter,
 } from '../fixtures/net/programs.js';
@@ -74,6 +82,14 @@ kernelTest('xdp: an unknown interface and a wrong program type are reported clea
   using tc = loadUdpPortProgram(counter, 'tc', ProgType.SCHED_CLS, TC_LAYOUT, 9, 0, 0);
   assert.throws(() => xdp(tc, rig.a.ifname, { netns: rig.a.netns }), /xdp takes XDP programs; 'tc' is SCHED_CLS/);
   assert.throws(() => xdp(prog, rig.a.ifname, { mode: 'turbo' as XdpMode }), /generic, native or auto/);
+  // One XDP program per interface; the kernel's bare errnos come back with the likely reason.
+  {
+    using _held = xdp(prog, rig.a.ifname, { mode: 'native', netns: rig.a.netns });
+    assert.throws(() => xdp(prog, rig.a.ifname, { mode: 'native', netns: rig.a.netns }), /EBUSY .*another link or through netlink/);
+    assert.throws(() => xdp(prog, rig.a.ifname, { mode: 'generic', netns: rig.a.netns }), /EEXIST .*native and generic exclude/);
+  }
+  assert.throws(() => xdp(prog, 'lo', { mode: 'native', netns: rig.a.netns }), (e: unknown) =>
+    e instanceof NotSupportedError && /lo \(ifindex 1\).*use mode 'generic'/.test(e.message));
 });
 
 kernelTest('tcx: ingress counts and drops, egress counts and passes, links detach on close', async () => {
@@ -120,6 +136,33 @@ kernelTest('tcx: before/after anchors order programs on one hook', async () => {
   await sleep(20);
   assert.equal(read(counter, 2), 0, 'the program placed after the dropper never runs');
   assert.throws(() => tcx(late, rig.b.ifname, 'ingress', { ...at, before: dropLink, after: dropLink }), /not both/);
+});
+
+kernelTest('xdp: auto mode picks native on veth; a link dies with its process unless pinned', () => {
+  using rig = createVethRig();
+  using counter = counterMap();
+  using prog = loadUdpPortProgram(counter, 'xdp_pass', ProgType.XDP, XDP_LAYOUT, 9, XDP_PASS, XDP_PASS);
+  {
+    using _link = xdp(prog, rig.b.ifname, { netns: rig.b.netns });
+    assert.equal(xdpAttachMode(rig.b), 'native');
+  }
+  // A process that attaches and exits without cleaning up leaves nothing behind.
+  const script = fileURLToPath(new URL('../fixtures/net/attach-and-exit.js', import.meta.url));
+  assert.equal(execFileSync(process.execPath, [script, rig.b.netns, rig.b.ifname], { encoding: 'utf8' }), 'attached\n');
+  assert.equal(xdpAttachMode(rig.b), undefined);
+  // A pinned link outlives its fd until the pin is removed.
+  const pin = join(ensureBpffs(), `bpfkit-test-xdp-${process.pid}`);
+  try {
+    const link = xdp(prog, rig.b.ifname, { mode: 'generic', netns: rig.b.netns });
+    link.pin(pin);
+    link.close();
+    assert.equal(xdpAttachMode(rig.b), 'generic');
+    using reopened = Link.fromPin(pin);
+    assert.equal(reopened.info().type, LinkType.XDP);
+  } finally {
+    if (existsSync(pin)) unpin(pin);
+  }
+  assert.equal(xdpAttachMode(rig.b), undefined);
 });
 
 kernelTest('the veth rig leaves no namespaces behind', () => {

@@ -116,6 +116,14 @@ kernelTest('tracepoint sched:sched_process_exec sees the exec of our child', () 
   checkExecCounting({ name: 'tp_exec', type: ProgType.TRACEPOINT }, (p) => tracepoint(p, 'sched', 'sched_process_exec'));
 });
 
+kernelTest('tracepoint attached the legacy way (PERF_EVENT_IOC_SET_BPF) fires too, and detaches on close', () => {
+  checkExecCounting({ name: 'tp_exec_ioctl', type: ProgType.TRACEPOINT }, (p) => {
+    const link = tracepoint(p, 'sched', 'sched_process_exec', { ioctl: true });
+    assert.equal(link.fd, null);
+    return link;
+  });
+});
+
 kernelTest('raw_tp sched_process_exec sees the exec of our child', () => {
   checkExecCounting({ name: 'raw_exec', type: ProgType.RAW_TRACEPOINT }, (p) => {
     const link = rawTracepoint(p, 'sched_process_exec');

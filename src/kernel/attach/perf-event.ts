@@ -1,8 +1,8 @@
 // Programs on perf events: the common "attach a program to a perf event fd" step (a perf_event bpf_link, or the
 // PERF_EVENT_IOC_SET_BPF ioctl on kernels without perf links), and software sampling on every CPU (profile:hz).
 import { AttachType, PERF, ProgType } from '../../sys/constants.js';
-import { Errno } from '../../sys/errno.js';
-import { errorFromErrno } from '../../sys/errors.js';
+import { Errno, errnoName } from '../../sys/errno.js';
+import { errorFromErrno, NotSupportedError } from '../../sys/errors.js';
 import { ioctl, perfEventAttr, perfEventOpen } from '../../sys/perf.js';
 import { onlineCpus } from '../cpus.js';
 import { FileDescriptor } from '../fd.js';
@@ -20,9 +20,11 @@ export interface AttachableProgram {
  * Attaches `prog` to an open perf event and takes ownership of `perfFd` (closed with the link, or at once on
  * failure). Uses a perf_event bpf_link when the kernel has them, else SET_BPF + ENABLE on the event itself.
  */
-export function attachToPerfEvent(prog: AttachableProgram, perfFd: number, description: string, cookie: bigint | number = 0): Link {
+export function attachToPerfEvent(
+  prog: AttachableProgram, perfFd: number, description: string, cookie: bigint | number = 0, forceIoctl = false,
+): Link {
   const held = new FileDescriptor(perfFd, `perf event (${description})`);
-  if (features.perfLinks()) {
+  if (!forceIoctl && features.perfLinks()) {
     return createLink(prog.fd.value, perfFd, AttachType.PERF_EVENT, description, {
       extra: (attr) => attr.u64(16, BigInt.asUintN(64, BigInt(cookie))),
       held: [held],
@@ -109,7 +111,7 @@ function openSampling(attr: ReturnType<typeof perfEventAttr>, pid: number, cpu: 
   } catch (err) {
     const errno = (err as { errno?: number }).errno;
     if (errno === Errno.ENOENT || errno === Errno.EOPNOTSUPP) {
-      throw errorFromErrno(Errno.EOPNOTSUPP, `open ${what}: this machine has no such perf event (virtual machines usually lack hardware counters)`);
+      throw new NotSupportedError(`open ${what}: this machine has no such perf event (${errnoName(errno)}); virtual machines usually lack hardware counters`, errno);
     }
     throw err;
   }

@@ -21,6 +21,8 @@ export interface TracepointName {
 export interface TracepointOptions {
   /** Value of bpf_get_attach_cookie() in the program (perf links only). */
   cookie?: bigint | number;
+  /** Attach with PERF_EVENT_IOC_SET_BPF even where perf links exist (what kernels before 5.15 get). */
+  ioctl?: boolean;
 }
 
 const SAFE_PART = /^[A-Za-z0-9_.-]+$/;
@@ -58,7 +60,7 @@ export function tracepoint(prog: AttachableProgram, category: string, name: stri
   // pid -1 / cpu 0: a BPF program on a tracepoint event runs on every CPU, so one event is enough.
   const attr = perfEventAttr({ type: PERF.TYPE_TRACEPOINT, config: id, sample: 1, wakeupEvents: 1 });
   const fd = perfEventOpen(attr, -1, 0, `open ${description}`);
-  return attachToPerfEvent(prog, fd, description, opts.cookie);
+  return attachToPerfEvent(prog, fd, description, opts.cookie, opts.ioctl);
 }
 
 /**

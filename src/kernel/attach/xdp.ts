@@ -28,8 +28,8 @@ export function xdp(prog: NetProgram, iface: number | string, opts: XdpOptions =
       () => createLink(prog.fd.value, ifindex, AttachType.XDP, `xdp (${mode}) on ${where}`, { flags: modeFlags[mode] }),
       {
         [Errno.EOPNOTSUPP]: `the driver of ${where} has no native XDP; use mode 'generic'`,
-        [Errno.EBUSY]: `${where} already has an XDP program in another mode or from another owner`,
-        [Errno.EEXIST]: `${where} already has an XDP program`,
+        [Errno.EBUSY]: `${where} already has an XDP program, attached by another link or through netlink`,
+        [Errno.EEXIST]: `${where} already has an XDP program in the other mode (native and generic exclude each other)`,
         [Errno.ENODEV]: `no interface with ifindex ${ifindex} in this network namespace`,
         [Errno.EINVAL]: 'an XDP program attached with another mode, or flags this kernel rejects',
       },

@@ -81,6 +81,7 @@ export function assemble(text: string, opts: AssembleOptions = {}): Instruction[
     const index = /^\d+:\s*/.exec(body);
     if (index) { body = body.slice(index[0].length); at += index[0].length; }
     let expectOpcode: number | undefined;
+    const hintAt = at;
     const hint = /^\(([0-9a-fA-F]{2})\)\s*/.exec(body);
     if (hint) { expectOpcode = parseInt(hint[1]!, 16); body = body.slice(hint[0].length); at += hint[0].length; }
     body = body.trimEnd();
@@ -95,7 +96,7 @@ export function assemble(text: string, opts: AssembleOptions = {}): Instruction[
     }
     const insn = parsed.insn;
     if (expectOpcode !== undefined && insn.opcode !== expectOpcode) {
-      fail(`opcode (${hex2(expectOpcode)}) does not match the instruction, which encodes as (${hex2(insn.opcode)})`, lineNo, at + 1, raw);
+      fail(`opcode (${hex2(expectOpcode)}) does not match the instruction, which encodes as (${hex2(insn.opcode)})`, lineNo, hintAt + 1, raw);
     }
     insn.source = { line: lineNo, column: at + 1, text: raw.trim(), ...(opts.file ? { file: opts.file } : {}) };
     if (waiting.length > 0) {

@@ -66,6 +66,9 @@ export interface CompiledFormat {
   args: Array<{ type: ValueType; offset: number }>;
   /** For print(@m)/clear/zero: the map's script name. */
   map?: string;
+  /** print(@m, top, div). */
+  top?: number;
+  div?: number;
 }
 
 export interface CompiledScript {
@@ -77,6 +80,8 @@ export interface CompiledScript {
   eventsMap: string;
   /** Name of the array map of run-time constants (see ConstSlot), or undefined when no probe uses one. */
   constsMap?: string;
+  /** Name of a one-slot array map (u64) counting records the ring buffer had no room for. */
+  lostMap: string;
 }
 
 /** Slots of the consts map: values only known when the script starts. */

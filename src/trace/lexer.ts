@@ -175,13 +175,17 @@ export function lexBytes(src: string): LexResult {
       push('integer', text, value);
       continue;
     }
-    // Paths `:...:` used by attach points.
+    // Paths `:x/y.z` used by attach points: a colon followed by path characters or `\\` escapes. This also
+    // catches `? a :b` in ternaries, exactly as bpftrace 0.17 does (it reports "unexpected path").
     if (c === ':') {
       let j = i + 1;
-      while (j < src.length && (isPathChar(at(j)) || (at(j) === '\\' && j + 1 < src.length))) j += at(j) === '\\' ? 2 : 1;
-      if (at(j) === ':') {
-        const text = src.slice(i, j + 1);
-        columns(j + 1 - i); push('path', text); i = j + 1; continue;
+      for (;;) {
+        if (isPathChar(at(j))) j++;
+        else if (at(j) === '\\' && j + 1 < src.length && at(j + 1) !== '\n') j += 2;
+        else break;
+      }
+      if (j > i + 1) {
+        columns(j - i); push('path', src.slice(i, j)); i = j; continue;
       }
     }
     // Maps, variables, positional parameters.

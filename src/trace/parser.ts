@@ -45,6 +45,7 @@ export function parse(source: string, filename = 'stdin', options: ParseOptions 
   } catch (e) {
     if (!(e instanceof Abort)) throw e;
   }
+  if (diagnostics.length === 0) diagnostics.push(...parser.deferred);
   if (diagnostics.length > 0 || !program) throw new ParseError(diagnostics, filename);
   return program;
 }
@@ -62,6 +63,8 @@ class Parser {
   private pos = 0;
   /** bison's @$ (whole-rule location) for each parsed node, which may differ from the node's own `loc`. */
   private readonly whole = new WeakMap<object, A.Range>();
+  /** Attach point errors, reported after a successful parse (as bpftrace's AttachPointParser does). */
+  readonly deferred: Diagnostic[] = [];
 
   constructor(
     private readonly tokens: Token[],
@@ -84,8 +87,10 @@ class Parser {
   /** bison's verbose syntax error: more than four expected tokens are not listed. */
   private syntaxError(expected: TokenKind[] = []): never {
     const t = this.tok;
-    let msg = `syntax error, unexpected ${t.kind}`;
-    if (expected.length > 0 && expected.length <= 4) msg += `, expecting ${expected.join(' or ')}`;
+    let msg = `syntax error, unexpected ${t.kind === ',' ? '","' : t.kind}`;
+    // bison keeps the quotes of token aliases that contain a comma.
+    const show = (k: TokenKind): string => (k === ',' ? '","' : k);
+    if (expected.length > 0 && expected.length <= 4) msg += `, expecting ${expected.map(show).join(' or ')}`;
     this.fail(msg, t.loc);
   }
 
@@ -125,29 +130,28 @@ class Parser {
   private probe(): A.Probe {
     // Empty attach points (`a:b:c, { }`) are dropped, as bpftrace does.
     const attachPoints: A.AttachPoint[] = [];
-    const add = (ap: A.AttachPoint | undefined): void => { if (ap) attachPoints.push(ap); };
-    add(this.attachPoint());
+    const first = this.attachPoint();
+    if (first.ap) attachPoints.push(first.ap);
     while (this.is(',')) {
       this.next();
-      add(this.attachPoint());
+      const more = this.attachPoint();
+      if (more.ap) attachPoints.push(more.ap);
     }
-    if (attachPoints.length === 0) this.syntaxError();
+    if (this.is('end of file') && attachPoints.length > 0) {
+      this.fail('unexpected end of file, expected {', merge(attachPoints[0]!.loc, this.tok.loc));
+    }
     let predicate: A.Predicate | undefined;
     if (this.is('/')) predicate = this.predicate();
-    if (this.is('end of file') && !predicate) {
-      const loc = merge(attachPoints[0]!.loc, this.tok.loc);
-      this.fail('unexpected end of file, expected {', loc);
-    }
-    if (!this.is('{')) {
-      // After an attach point bison expects more attach point text, `,`, a predicate or a block.
-      this.syntaxError(predicate ? ['{'] : []);
-    }
+    // bison reduces the (possibly empty) predicate by default, so anything else here "expects {".
+    if (!this.is('{')) this.syntaxError(['{']);
     const block = this.block();
-    const range = merge(attachPoints[0]!.range, block.range);
+    if (attachPoints.length === 0) this.deferred.push({ severity: 'ERROR', message: 'No attach points for probe', loc: first.loc });
+    const start = attachPoints[0]?.range ?? block.range;
+    const range = merge(start, block.range);
     return { kind: 'Probe', attachPoints, ...(predicate ? { predicate } : {}), block, range, loc: range };
   }
 
-  private attachPoint(): A.AttachPoint | undefined {
+  private attachPoint(): { ap?: A.AttachPoint; loc: A.Range } {
     const parts: Token[] = [];
     let raw = '';
     const before = this.tokens[this.pos - 1];
@@ -165,15 +169,22 @@ class Parser {
     if (parts.length > 0) {
       range = merge(parts[0]!.range, parts[parts.length - 1]!.range);
       loc = merge(parts[0]!.loc, parts[parts.length - 1]!.loc);
+    } else if (before) {
+      range = emptyAfter(before.range);
+      loc = emptyAfter(before.loc);
     } else {
-      const prev = before ? before.loc : this.tok.loc;
-      range = before ? emptyAfter(before.range) : emptyAfter(this.tok.range);
-      loc = before ? emptyAfter(prev) : { ...prev, endLine: prev.line, endColumn: prev.column, end: prev.start };
+      // An empty rule at the very start of the input is located at 1:1.
+      range = { line: 1, column: 1, endLine: 1, endColumn: 1, start: 0, end: 0 };
+      loc = range;
     }
-    if (raw === '') return undefined;
+    if (raw === '') return { loc };
     const parsed = parseAttachPoint(raw);
-    if ('error' in parsed) this.fail(parsed.error, loc);
-    return { kind: 'AttachPoint', raw, range, loc, ...parsed.value };
+    // bpftrace checks attach points only once the whole program parsed; keep the error until then.
+    if ('error' in parsed) {
+      this.deferred.push({ severity: 'ERROR', message: parsed.error, loc });
+      return { loc, ap: { kind: 'AttachPoint', raw, range, loc, provider: 'BEGIN', name: raw, wildcard: false } };
+    }
+    return { loc, ap: { kind: 'AttachPoint', raw, range, loc, ...parsed.value } };
   }
 
   private predicate(): A.Predicate {
@@ -234,7 +245,7 @@ class Parser {
       if (this.is('-') && this.peek().kind === 'integer') count = this.negativeInteger();
       else if (this.is('integer')) count = this.integer(this.next());
       else if (this.is('positional parameter') || this.is('$#')) count = this.param();
-      else this.syntaxError();
+      else this.syntaxError(['$#', '-', 'positional parameter', 'integer']);
       const close = this.expect(')');
       const body = this.block();
       return {
@@ -408,7 +419,7 @@ class Parser {
           );
           continue;
         }
-        if (!IDENT_TOKENS.has(f.kind)) this.syntaxError(['identifier', 'integer']);
+        if (!IDENT_TOKENS.has(f.kind)) this.syntaxError();
         this.next();
         e = this.node(
           { kind: 'FieldAccess', object: e, field: f.text, arrow: false, range: merge(e.range, f.range), loc: t.loc },
@@ -419,7 +430,7 @@ class Parser {
       if (t.kind === '->') {
         this.next();
         const f = this.tok;
-        if (!IDENT_TOKENS.has(f.kind)) this.syntaxError(['identifier']);
+        if (!IDENT_TOKENS.has(f.kind)) this.syntaxError();
         this.next();
         const whole = merge(this.wholeOf(e), f.loc);
         e = this.node(

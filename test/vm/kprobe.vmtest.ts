@@ -37,8 +37,8 @@ kernelTest('kretprobe on do_sys_openat2 sees -ENOENT and a real fd as return val
     fd = rawOpenat('/proc/self/stat'); // closed at once, so the next open would reuse the number
     assert.ok(fd >= 0, `open /proc/self/stat: ${fd}`);
   }
-  const seen = new Map(byRet.entries());
-  assert.equal(seen.get(-BigInt(Errno.ENOENT)), BigInt(N));
-  assert.equal(seen.get(BigInt(fd)), 1n);
-  assert.equal(seen.size, 2, `unexpected return values: ${[...seen.keys()].join(', ')}`);
+  // Return probes cannot see the arguments, and node opens files on this thread by itself now and then: check
+  // the counts of the values the test caused, not that nothing else happened.
+  assert.equal(byRet.lookup(-BigInt(Errno.ENOENT)), BigInt(N));
+  assert.ok((byRet.lookup(BigInt(fd)) ?? 0n) >= 1n, `fd ${fd} not seen as a return value`);
 });

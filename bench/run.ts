@@ -18,12 +18,12 @@ async function main(): Promise<void> {
   const maps = benchMaps(mapsBinary);
   rows.push(...maps.rows);
   console.error('bench: ring buffer ...');
-  rows.push(await benchRingBuffer(ringBinary));
+  rows.push(...(await benchRingBuffer(ringBinary)));
   console.log();
   printTable(rows);
   console.log();
   for (const note of maps.notes) console.log(`  ${note}`);
-  console.log(`  best of alternating trials; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`  times are CPU time of the measuring process, best of alternating trials; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 await main();

@@ -1,5 +1,6 @@
 // Writing eBPF in TypeScript: a chainable builder with named labels; jumps and local calls resolve on build().
 import { slots, type Instruction } from './instruction.js';
+import { dropUnreachable } from './reachability.js';
 import { AluOp, AtomicOp, Class, JmpOp, Mode, PseudoCall, PseudoLoad, Size, Source } from './opcodes.js';
 
 export interface Register {
@@ -207,10 +208,16 @@ export class ProgramBuilder {
     return this.emit({ opcode: Class.JMP | JmpOp.EXIT, dst: 0, src: 0, offset: 0, imm: 0 });
   }
 
-  /** Resolved instructions: jump offsets and local call targets filled in, labels kept as symbols. */
-  build(): Instruction[] {
+  /**
+   * Resolved instructions: jump offsets and local call targets filled in, labels kept as symbols.
+   * `dropUnreachable` removes code no path reaches (generated code often has some; the verifier refuses it).
+   */
+  build(opts: { dropUnreachable?: boolean } = {}): Instruction[] {
     if (this.pendingLabels.length > 0) throw new Error(`label(s) ${this.pendingLabels.join(', ')} mark no instruction`);
-    return resolveLabels(this.insns, this.aliases);
+    if (!opts.dropUnreachable) return resolveLabels(this.insns, this.aliases);
+    const canonical = this.insns.map((i) =>
+      i.reference !== undefined && this.aliases.has(i.reference) ? { ...i, reference: this.aliases.get(i.reference)! } : i);
+    return resolveLabels(dropUnreachable(canonical));
   }
 }
 

@@ -160,12 +160,13 @@ function immediate64(i: Instruction): string {
   const c = BigInt.asUintN(64, i.constant ?? BigInt(i.imm >>> 0));
   const lo = Number(c & 0xffffffffn);
   const hi = Number(c >> 32n);
-  const who = (kind: string, n: number): string => (i.reference !== undefined ? `map[name:${i.reference}]` : `map[${kind}:${n}]`);
+  // A map not yet loaded is named by its `reference`; bpftool names loaded maps by id.
+  const map = (kind: string): string => (i.reference !== undefined ? `map[name:${i.reference}]` : `map[${kind}:${lo}]`);
   switch (i.src) {
-    case PseudoLoad.MAP_FD: return i.reference !== undefined ? who('', 0) : `map[id:${lo}]`;
-    case PseudoLoad.MAP_VALUE: return `${who('id', lo)}[0]+${hi}`;
-    case PseudoLoad.MAP_IDX: return who('idx', lo);
-    case PseudoLoad.MAP_IDX_VALUE: return `${who('idx', lo)}[0]+${hi}`;
+    case PseudoLoad.MAP_FD: return map('id');
+    case PseudoLoad.MAP_VALUE: return `${map('id')}[0]+${hi}`;
+    case PseudoLoad.MAP_IDX: return map('idx');
+    case PseudoLoad.MAP_IDX_VALUE: return `${map('idx')}[0]+${hi}`;
     case PseudoLoad.FUNC: return `subprog[${signed(i.imm)}]`;
     case PseudoLoad.BTF_ID: return `btf[id:${lo}]`;
     default: return `0x${c.toString(16)}`;

@@ -109,8 +109,8 @@ export class Program implements Disposable {
   /** Runs the program once (or `repeat` times) on the given input with BPF_PROG_TEST_RUN. */
   testRun(opts: TestRunOptions = {}): TestRunResult {
     const dataOut = opts.data ? new Uint8Array(opts.dataOutSize ?? opts.data.byteLength + 256) : undefined;
-    // SYSCALL programs write the context back in place and refuse a separate ctx_out.
-    const inPlace = this.type === ProgType.SYSCALL;
+    // SYSCALL programs write the context back in place; they and raw tracepoints refuse a separate ctx_out.
+    const inPlace = this.type === ProgType.SYSCALL || this.type === ProgType.RAW_TRACEPOINT;
     const ctxOut = !inPlace && (opts.ctx || opts.ctxOutSize) ? new Uint8Array(opts.ctxOutSize ?? opts.ctx!.byteLength) : undefined;
     const attr = testRunAttr({
       progFd: this.fd.value, dataIn: opts.data, dataOut, ctxIn: opts.ctx, ctxOut, repeat: opts.repeat ?? 0,

@@ -1,7 +1,7 @@
 // Prints a parsed program the way `bpftrace -d` prints "AST after: parser" (bpftrace 0.17), so `bpfkit trace -d`
 // looks familiar and tests can compare our parse tree with bpftrace's node for node. Types are not known yet at
 // this stage, hence `type[none, ctx: 0]`. bpftrace's printer quirks are kept on purpose: `while` leaves the
-// indentation one level deeper for everything printed after it, a `**` cast prints one `*`, and compound
+// indentation two levels deeper for everything printed after it, a `**` cast prints one `*`, and compound
 // assignments print as `x = x op y`.
 import type * as A from './ast.js';
 
@@ -129,12 +129,13 @@ export function printAst(program: A.Program): string {
         });
         return;
       case 'While':
-        // bpftrace increments the depth twice and restores it once.
+        // bpftrace increments the depth twice and never restores it.
         line('while(');
         depth++;
         expr(s.cond);
         line(')');
-        nested(() => s.body.statements.forEach(statement));
+        depth++;
+        s.body.statements.forEach(statement);
         return;
     }
   };

@@ -5,6 +5,7 @@ import { Program } from '../../src/kernel/program.js';
 import { ProgType } from '../../src/sys/constants.js';
 import { emitLinearBucket, emitLog2Bucket } from '../../src/trace/codegen/buckets.js';
 import { kernelTest } from '../helpers/kernel.js';
+import { histBucket017 } from '../../src/trace/output/buckets.js';
 
 function ctxOf(v: bigint): Uint8Array {
   const ctx = new Uint8Array(8);
@@ -12,17 +13,13 @@ function ctxOf(v: bigint): Uint8Array {
   return ctx;
 }
 
-function log2Bucket(v: bigint): number {
-  if (v < 0n) return 0;
-  if (v === 0n) return 1;
-  return 2 + v.toString(2).length - 1;
-}
+const log2Bucket = histBucket017;
 
 kernelTest('log2 and linear buckets match their definitions', () => {
   const b = program().ldx('dw', R1, R1, 0);
   emitLog2Bucket(b, R1, R2, R0);
   using log2 = Program.load({ name: 'log2', type: ProgType.SYSCALL, license: 'GPL', instructions: b.exit().build(), flags: 16 });
-  const samples = [-5n, -1n, 0n, 1n, 2n, 3n, 4n, 7n, 8n, 1023n, 1024n, 1n << 32n, (1n << 40n) + 5n, (1n << 62n), (1n << 63n) - 1n];
+  const samples = [-5n, -1n, 0n, 1n, 2n, 3n, 4n, 7n, 8n, 1023n, 1024n, 1n << 32n, (1n << 40n) + 5n, (1n << 62n), (1n << 63n) - 1n, (1n << 31n) - 1n, 1n << 31n, 65535n, 65536n];
   for (const v of samples) assert.equal(log2.testRun({ ctx: ctxOf(v) }).retval, log2Bucket(v), `log2 bucket of ${v}`);
 
   const l = program().ldx('dw', R1, R1, 0);

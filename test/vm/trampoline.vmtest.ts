@@ -6,8 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BtfKind, vmlinuxNames } from '../../src/btf/vmlinux-names.js';
 import { program, R0, R1, R2, R6 } from '../../src/isa/builder.js';
-import { fentry, fentryTarget, fexit, fexitTarget, fmodRet, fmodRetTarget, lsm, lsmTarget } from '../../src/kernel/attach/tracing.js';
+import { attachTracing, fentry, fentryTarget, fexit, fexitTarget, fmodRet, fmodRetTarget, lsm, lsmTarget } from '../../src/kernel/attach/tracing.js';
 import { Program } from '../../src/kernel/program.js';
+import { AttachType } from '../../src/sys/constants.js';
 import { Errno } from '../../src/sys/errno.js';
 import { native } from '../../src/sys/native.js';
 import { kernelTest } from '../helpers/kernel.js';
@@ -20,16 +21,21 @@ const DFD = 4242;
 const DFD_ARG = 0;
 const OPENAT2_RETURN = 3 * 8;
 
-kernelTest('fentry on do_sys_openat2 counts this thread\'s opens by their dfd argument', () => {
+kernelTest('fentry on do_sys_openat2 counts this thread\'s opens by their dfd argument and carries its cookie', () => {
   using byDfd = countsMap();
+  using byCookie = countsMap();
   const target = fentryTarget('do_sys_openat2');
+  const where = { ctxOffset: DFD_ARG, int: true, equals: DFD };
   using prog = Program.load(countByKey('fentry_dfd', target.type, { ctxOffset: DFD_ARG, int: true }, target), { maps: { counts: byDfd } });
+  using cookieProg = Program.load(countByKey('fentry_cookie', target.type, 'cookie', { where, ...target }), { maps: { counts: byCookie } });
   {
     using _link = fentry(prog, 'do_sys_openat2');
+    using _cookie = attachTracing(cookieProg, AttachType.TRACE_FENTRY, 'fentry do_sys_openat2', 0xfeed);
     times(N, () => rawOpenat(MISSING_PATH, DFD));
   }
   rawOpenat(MISSING_PATH, DFD); // after detach: must not count
   assert.equal(byDfd.lookup(BigInt(DFD)), BigInt(N));
+  assert.deepEqual([...byCookie.entries()], [[0xfeedn, BigInt(N)]]);
 });
 
 kernelTest('fexit on do_sys_openat2 sees -ENOENT as the return value', () => {

@@ -5,6 +5,8 @@ let uniq = 0;
 
 /**
  * out = log2 bucket of the signed 64-bit value in `value`: negative → 0, 0 → 1, otherwise 2 + floor(log2(value)).
+ * Like bpftrace 0.17, the search shifts by 16, 8, 4, 2, 1 only, so values from 2^31 up share the last bucket
+ * (printed [2G, 4G)); matching it keeps histograms byte-identical with bpftrace's.
  * `value` and `tmp` are clobbered; all three registers must differ.
  */
 export function emitLog2Bucket(b: ProgramBuilder, value: Register, tmp: Register, out: Register): void {
@@ -14,7 +16,7 @@ export function emitLog2Bucket(b: ProgramBuilder, value: Register, tmp: Register
   const done = `log2_done_${id}`;
   b.jslt(value, 0, neg).jeq(value, 0, zero).mov(out, 2);
   // Highest set bit by binary search: if (value >> s) != 0 { value >>= s; out += s }.
-  for (const shift of [32, 16, 8, 4, 2, 1]) {
+  for (const shift of [16, 8, 4, 2, 1]) {
     const skip = `log2_skip${shift}_${id}`;
     b.mov(tmp, value).rsh(tmp, shift).jeq(tmp, 0, skip).mov(value, tmp).add(out, shift).label(skip);
   }

@@ -73,7 +73,7 @@ export class ProbeCodegen {
     }
     this.block(p.block);
     b.label(this.exitLabel).mov(R0, 0).exit();
-    return b.build();
+    return b.build({ dropUnreachable: true });
   }
 
   get scratchSize(): number {

@@ -1,6 +1,6 @@
 // Kernel maps of a compiled script → MapContents for the output module, and clear()/zero() from user space.
 // Byte layouts are the contract in compiled.ts: per-CPU aggregation values are summed (or reduced) here.
-import type { BpfMap } from '../../kernel/map.js';
+import { isPerCpu, type BpfMap } from '../../kernel/map.js';
 import type { CompiledMap, ValueType } from '../compiled.js';
 import type { MapContents, MapKey } from '../output/types.js';
 import { decodeValue, viewOf } from './decode.js';
@@ -13,7 +13,7 @@ export interface RawEntry {
 
 /** Every entry, in kernel iteration order, fetched in batches when the kernel allows it. */
 export function rawEntries(map: BpfMap): RawEntry[] {
-  const perCpu = map.cpuSlots > 1 || isPerCpuType(map);
+  const perCpu = isPerCpu(map.type);
   const out: RawEntry[] = [];
   try {
     if (perCpu) for (const [key, values] of map.entriesPerCpuBatched(256)) out.push({ key, values });
@@ -26,10 +26,6 @@ export function rawEntries(map: BpfMap): RawEntry[] {
     else for (const [key, value] of map.entries()) out.push({ key, values: [value] });
     return out;
   }
-}
-
-function isPerCpuType(map: BpfMap): boolean {
-  return map.valueStride !== map.valueSize || map.cpuSlots > 1;
 }
 
 /** Types of the key arguments of a map: [] without keys, the fields of a multi-key tuple, else the one key. */

@@ -113,6 +113,8 @@ function tracingShape(attach: AttachType): LoadShape | undefined {
     case AttachType.TRACE_RAW_TP: id = btfId(BtfKind.TYPEDEF, 'btf_trace_sched_switch'); break;
     case AttachType.TRACE_ITER: id = btfId(BtfKind.FUNC, 'bpf_iter_task'); break;
     case AttachType.LSM_MAC: case AttachType.LSM_CGROUP: id = btfId(BtfKind.FUNC, 'bpf_lsm_file_open'); break;
+    // fmod_ret may only modify security hooks (or error-injectable functions, which need extra config).
+    case AttachType.MODIFY_RETURN: id = btfId(BtfKind.FUNC, 'security_file_open', 'bpf_modify_return_test'); break;
     default: id = btfId(BtfKind.FUNC, 'bpf_fentry_test1', 'do_unlinkat', 'vfs_read');
   }
   return id === undefined ? undefined : { expectedAttachType: attach, attachBtfId: id };

@@ -99,7 +99,7 @@ class Checker {
         return;
       case 'If': {
         const t = this.expr(s.cond);
-        if (!isInt(t)) this.error(`Invalid condition in if(): ${typeName(t)}`, { ...s.loc, line: 1, column: 1, endLine: 1, endColumn: 1 });
+        if (!isInt(t) && t.k !== 'none') this.error(`Invalid condition in if(): ${typeWord(t)}`, { ...s.loc, line: 1, column: 1, endLine: 1, endColumn: 1 });
         this.block(s.then, ctx);
         if (s.else) this.block(s.else, ctx);
         return;
@@ -139,15 +139,18 @@ class Checker {
       this.aggregation(target, value);
       return;
     }
-    const t = this.expr(value);
+    let t = this.expr(value);
+    if (t.k === 'agg' && ['count', 'sum', 'min', 'max', 'avg'].includes(t.fn)) t = int64;
     if (t.k === 'none' || t.k === 'args') {
+      // bpftrace never types the target either, so it also reports the target as undefined.
+      if (target.kind === 'Map' && !this.maps.has(target.name)) this.error(`Undefined map: ${target.name}`, target.loc);
       this.error(`Invalid expression for assignment: ${typeName(t)}`, value.loc);
       return;
     }
     if (target.kind === 'Variable') {
       const prev = this.probe.variables.get(target.name);
       if (prev && !sameShape(prev, t)) {
-        this.error(`Type mismatch for ${target.name}: trying to assign value of type '${typeName(t)}' when variable already contains a value of type '${typeName(prev)}'`, value.loc);
+        this.error(`Type mismatch for ${target.name}: trying to assign value of type '${typeName(t)}' when variable already contains a value of type '${typeName(prev)}'`, s.loc);
         return;
       }
       const merged = prev ? widen(prev, t) : t;
@@ -155,7 +158,7 @@ class Checker {
       this.setType(target, merged);
       return;
     }
-    this.assignMap(target, t, value.loc);
+    this.assignMap(target, t, target.loc);
   }
 
   private assignMap(target: A.MapRef, t: SType, loc: A.Location): void {
@@ -187,7 +190,7 @@ class Checker {
     }
     const argTypes = call.args.map((a) => this.expr(a));
     if (argTypes[0] && !isInt(argTypes[0])) {
-      this.error(`${fn}() only supports integer arguments (${typeName(argTypes[0])} provided)`, call.loc);
+      this.error(`${fn}() only supports integer arguments (${typeWord(argTypes[0])} provided)`, call.loc);
     }
     let lhist: MapDecl['lhist'];
     if (fn === 'lhist') {
@@ -227,7 +230,8 @@ class Checker {
     const keys: SType[] = [];
     for (const k of m.keys) {
       const t = this.expr(k);
-      if (t.k === 'none' || t.k === 'agg' || t.k === 'args') {
+      if (t.k === 'none') return undefined; // already reported
+      if (t.k === 'agg' || t.k === 'args') {
         this.error(`Invalid map key type: ${typeName(t)}`, k.loc);
         return undefined;
       }
@@ -235,7 +239,8 @@ class Checker {
         this.error('Tuple map keys are not supported', k.loc);
         return undefined;
       }
-      keys.push(t.k === 'int' || t.k === 'ptr' ? (t.k === 'int' ? { ...t, size: 8 } : uint64) : t);
+      // bpftrace stores every integer key as an unsigned 64-bit value.
+      keys.push(isInt(t) ? uint64 : t);
     }
     return keys;
   }
@@ -248,10 +253,7 @@ class Checker {
       return none;
     }
     if (keys) this.keysMatch(m, decl, keys);
-    let t: SType;
-    if (decl.kind === 'value') t = decl.value;
-    else if (['count', 'sum', 'min', 'max', 'avg'].includes(decl.kind)) t = int64;
-    else t = { k: 'agg', fn: decl.kind as AggregationName };
+    const t: SType = decl.kind === 'value' ? decl.value : { k: 'agg', fn: decl.kind as AggregationName };
     return this.setType(m, t);
   }
 
@@ -398,14 +400,18 @@ class Checker {
     const p = this.probe;
     if (e.name === 'args') {
       if (p.attach.provider !== 'tracepoint') {
-        this.error('The args builtin can only be used with tracepoint/kfunc/uprobe probes (' + p.attach.provider + ' used here)', e.loc);
-        return none;
+        const kind = p.attach.provider === 'BEGIN' || p.attach.provider === 'END' ? 'special' : p.attach.provider;
+        this.error(`The args builtin can only be used with tracepoint/kfunc/uprobeprobes (${kind} used here)`, e.loc);
+        return { k: 'args' };
       }
       return { k: 'args' };
     }
     if (e.name === 'probe') return str(Buffer.byteLength(p.name) + 1);
     if (e.name === 'retval') {
-      if (p.attach.provider !== 'uretprobe') this.error('The retval builtin can only be used with \'kretprobe\' and \'uretprobe\' and \'kfunc\' probes', e.loc);
+      if (p.attach.provider !== 'uretprobe') {
+        const hint = p.attach.provider === 'tracepoint' ? ' (try to use args->ret instead)' : '';
+        this.error(`The retval builtin can only be used with 'kretprobe' and 'uretprobe' and 'kfunc' probes${hint}`, e.loc);
+      }
       return int64;
     }
     const m = argN.exec(e.name);
@@ -423,6 +429,8 @@ class Checker {
 
   private field(e: A.FieldAccess): SType {
     const obj = this.expr(e.object);
+    if (obj.k === 'args' && this.probe.attach.provider !== 'tracepoint') return int64;
+    if (obj.k === 'none') return none;
     if (obj.k !== 'args') {
       this.error(`Can not access field '${e.field}' on expression of type '${typeName(obj)}'`, e.loc);
       return none;
@@ -442,16 +450,13 @@ class Checker {
     const l = this.expr(e.left);
     const r = this.expr(e.right);
     if ((e.op === '==' || e.op === '!=') && isStr(l) && isStr(r)) return int64;
-    if (e.op === '&&' || e.op === '||') {
-      if (!isInt(l) || !isInt(r)) this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, e.loc);
-      return int64;
-    }
+    if (l.k === 'none' || r.k === 'none') return int64;
     if (!isInt(l) || !isInt(r)) {
-      if (l.k !== 'none' && r.k !== 'none') {
-        this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, e.loc);
-      }
+      // bpftrace spans the whole expression, starting where its left operand's location starts.
+      this.error(`Type mismatch for '${e.op}': comparing '${typeName(l)}' with '${typeName(r)}'`, { ...e.range, line: e.left.loc.line, column: e.left.loc.column, start: e.left.loc.start });
       return int64;
     }
+    if (e.op === '&&' || e.op === '||') return int64;
     if (['==', '!=', '<', '<=', '>', '>='].includes(e.op)) return int64;
     const signed = (l.k === 'int' && l.signed) || (r.k === 'int' && r.signed);
     return { k: 'int', size: 8, signed };
@@ -483,7 +488,7 @@ class Checker {
         }
         tokens.forEach((tok, i) => {
           const t = rest[i];
-          if (!t) return;
+          if (!t || t.k === 'none') return;
           const wantsString = /s$/.test(tok);
           if (wantsString && !isStr(t)) this.error(`printf: %s specifier expects a value of type string (${typeWord(t)} supplied)`, e.loc);
           if (!wantsString && !/r|rx$/.test(tok) && !isInt(t)) {
@@ -616,7 +621,8 @@ function expand(program: A.Program, resolver: Resolver, diagnostics: Diagnostic[
         case 'tracepoint': {
           const matches = resolver.tracepoints(ap.target ?? '', ap.func ?? '');
           if (matches.length === 0) {
-            diagnostics.push({ severity: 'ERROR', message: `tracepoint not found: ${ap.target}:${ap.func}`, loc: ap.loc });
+            const plural = ap.wildcard ? 'tracepoints' : 'tracepoint';
+            diagnostics.push({ severity: 'ERROR', message: `${plural} not found: ${ap.target}:${ap.func}`, loc: ap.loc });
             break;
           }
           for (const [category, name] of matches) {

@@ -77,13 +77,14 @@ kernelTest('percpu_array: per-CPU values both ways', () => {
   assert.deepEqual(map.lookupPerCpu(3), new Array(map.cpuSlots).fill(0n));
 });
 
-kernelTest('lru_hash: 25 inserts into max 8 leave at most 8 and keep the newest', () => {
+kernelTest('lru_hash: 25 inserts into max 8 keep only the newest (7-8)', () => {
   using map = lruHashMap({ name: 't_lru_evict', key: u32, value: u32, maxEntries: 8 });
   for (let i = 0; i < 25; i++) map.update(i, i * 10);
-  const keys = [...map.keys()];
-  assert.ok(keys.length <= 8 && keys.length > 0, `LRU kept ${keys.length} entries`);
-  assert.equal(map.lookup(24), 240, 'the last insert survives');
-  assert.equal(map.lookup(0), undefined, 'the first insert was evicted');
+  // The kernel evicts in small batches, so between max-1 and max entries remain (7 measured here): the newest.
+  const keys = [...map.keys()].sort((a, b) => a - b);
+  assert.ok(keys.length >= 7 && keys.length <= 8, `LRU kept ${keys.length} entries`);
+  assert.deepEqual(keys, Array.from({ length: keys.length }, (_, i) => 25 - keys.length + i));
+  assert.equal(map.lookup(24), 240);
 });
 
 /** IPv4 lookup key for a program: prefixlen 32 then the address bytes in network order. */

@@ -32,3 +32,11 @@ export { usdt, usdtSites, findUsdtProbe, loadUsdtArg } from './kernel/attach/usd
 export { features } from './kernel/features.js';
 export { listPrograms, listMaps, listLinks, enableStats } from './kernel/objects.js';
 export { Collection, type CollectionOptions } from './kernel/collection.js';
+export {
+  RingBufferReader, type RingBufferReaderOptions, type RingBufferMapLike, type RingRecordCallback, type RawRecordCallback,
+} from './kernel/readers/ringbuf.js';
+export {
+  PerfReader, type PerfReaderOptions, type PerfRecord, type PerfRecordCallback, type PerfLostCallback,
+  type PerfEventArrayMapLike,
+} from './kernel/readers/perf.js';
+export { type ReaderOptions } from './kernel/readers/reader.js';

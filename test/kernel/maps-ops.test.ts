@@ -33,7 +33,12 @@ kernelTest('batch: lookupBatch walks a hash in partial batches; ENOENT still del
   assert.ok(calls >= Math.ceil(n / 16) && calls <= n, `${calls} batch calls`);
 
   assert.deepEqual(new Map(map.entriesBatched(7)), seen, 'iterate-all helper sees every entry');
+  // Batches of one: buckets holding two keys answer ENOSPC, and the batch grows instead of failing.
+  assert.deepEqual(new Map(map.entriesBatched(1)), seen);
 
+  assert.equal(map.lookupAndDelete(50), 150n);
+  assert.equal(map.lookupAndDelete(50), undefined);
+  map.update(50, 150n);
   assert.equal(map.deleteBatch([1, 2, 3, 1000, 4]), 4, 'absent keys are skipped');
   assert.equal(map.lookup(2), undefined);
   assert.equal([...map.keys()].length, n - 4);
@@ -123,6 +128,17 @@ kernelTest('mmap: an mmapable array is shared with programs; closing the map emp
   } finally {
     map.close();
   }
+  // A frozen map maps read-only only; a view closed by hand is empty too, and closing twice is fine.
+  using frozen = arrayMap({ name: 't_mmap_ro', value: u32, maxEntries: 4, mmapable: true });
+  frozen.update(1, 11);
+  frozen.freeze();
+  assert.throws(() => frozen.mmap(), PermissionError);
+  const ro = frozen.mmap({ readOnly: true });
+  assert.equal(ro.get(1), 11);
+  ro.close();
+  ro.close();
+  assert.equal(ro.length, 0);
+
   using plain = arrayMap({ name: 't_nommap', value: u64, maxEntries: 2 });
   assert.throws(() => plain.mmap(), TypeError);
 });

@@ -111,6 +111,8 @@ export function parseIPv6(s: string): Uint8Array {
 /** RFC 5952 text: lower case, no leading zeros, the longest run (2+) of zero groups as "::". */
 export function formatIPv6(b: Uint8Array): string {
   const groups = Array.from({ length: 8 }, (_, i) => (b[i * 2]! << 8) | b[i * 2 + 1]!);
+  // IPv4-mapped addresses keep their dotted tail (RFC 5952 section 5).
+  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${formatIPv4(b.subarray(12, 16))}`;
   let bestStart = -1;
   let bestLen = 1;
   for (let i = 0; i < 8;) {

@@ -1,16 +1,24 @@
 // Attaching one compiled probe to its hook. BEGIN/END are not attached: the runtime test-runs them.
-import { perfEvent } from '../../kernel/attach/perf-event.js';
-import { tracepoint } from '../../kernel/attach/tracepoint.js';
+import { attachToPerfEvent, perfEvent } from '../../kernel/attach/perf-event.js';
+import { tracepointId } from '../../kernel/attach/tracepoint.js';
 import { uprobe } from '../../kernel/attach/uprobe.js';
 import { usdt } from '../../kernel/attach/usdt.js';
 import { onlineCpus } from '../../kernel/cpus.js';
 import type { Program } from '../../kernel/program.js';
 import { PERF } from '../../sys/constants.js';
+import { native } from '../../sys/native.js';
+import { perfEventAttr, perfEventOpen } from '../../sys/perf.js';
 import type { AttachSpec } from '../compiled.js';
 
 /** Something attached that detaches when closed (a Link, or one link per CPU). */
 export interface Attachment {
   close(): void;
+  /**
+   * File descriptors still open after close() whose release is slow in the kernel (a tracepoint perf event's last
+   * close waits for an RCU grace period under a global mutex: ~40-70 ms each). The program no longer runs on them;
+   * the owner releases them once output is done (see releaseFds).
+   */
+  lingering?: number[];
 }
 
 export interface AttachOptions {
@@ -39,7 +47,7 @@ export function attachProbe(prog: Program, spec: AttachSpec, opts: AttachOptions
     case 'END':
       throw new TypeError(`${spec.provider} probes are run by the runtime, not attached`);
     case 'tracepoint':
-      return tracepoint(prog, spec.category, spec.name);
+      return attachTracepoint(prog, spec.category, spec.name);
     case 'profile':
       // cpu-clock counts nanoseconds, so a period in ns is the sample period.
       return spec.frequencyHz !== undefined
@@ -67,3 +75,31 @@ export function attachProbe(prog: Program, spec: AttachSpec, opts: AttachOptions
     }
   }
 }
+
+const SYS_fcntl = 72;
+const F_DUPFD_CLOEXEC = 1030;
+
+/**
+ * A tracepoint attachment whose perf event outlives the link: closing the link detaches the program at once, and
+ * the perf event's slow final release is left to the caller (Attachment.lingering).
+ */
+export function attachTracepoint(prog: Program, category: string, name: string): Attachment {
+  const id = tracepointId(category, name);
+  const description = `tracepoint ${category}:${name}`;
+  const attr = perfEventAttr({ type: PERF.TYPE_TRACEPOINT, config: id, sample: 1, wakeupEvents: 1 });
+  const fd = perfEventOpen(attr, -1, 0, `open ${description}`);
+  const keep = native.syscall(SYS_fcntl, fd, F_DUPFD_CLOEXEC, 0);
+  if (keep < 0) {
+    native.syscall(SYS_close, fd);
+    throw new Error(`${description}: cannot duplicate the perf event fd (errno ${-keep})`);
+  }
+  try {
+    const link = attachToPerfEvent(prog, fd, description);
+    return { close: () => link.close(), lingering: [keep] };
+  } catch (err) {
+    native.syscall(SYS_close, keep);
+    throw err;
+  }
+}
+
+const SYS_close = 3;

@@ -11,6 +11,7 @@ import { attachedProbes, exitOutput, formatMap, lostEvents } from '../output/ind
 import type { OutputFormat, PrintOptions } from '../output/types.js';
 import { attachProbe, type Attachment } from './attach.js';
 import { clearMap, readMapContents, zeroMap } from './maps.js';
+import { releaseFds } from './release.js';
 import { RecordDecoder, type RecordAction } from './records.js';
 import { FdSink, type BufferingMode, type OutputSink } from './sink.js';
 
@@ -90,6 +91,7 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
 
   const collection = loadCollection(compiled, options.verbose ?? false);
   const attachments: Attachment[] = [];
+  const lingering: number[] = [];
   const cleanups: Array<() => void> = [];
   let reader: RingBufferReader | undefined;
   try {
@@ -214,7 +216,7 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
     const stopStart = performance.now();
     reader.offRecord();
     const detachStart = performance.now();
-    closeAll(attachments);
+    lingering.push(...closeAll(attachments));
     attachments.length = 0;
     timings.detachMs = performance.now() - detachStart;
     reader.readAvailable(onRecord);
@@ -236,10 +238,11 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
         // cleanup is best effort
       }
     }
-    closeAll(attachments);
+    lingering.push(...closeAll(attachments));
     reader?.close();
     collection.close();
     if (ownSink) sink.close();
+    releaseFds(lingering);
   }
 }
 
@@ -328,14 +331,18 @@ function runOnce(prog: Program, probe: CompiledProbe): void {
   }
 }
 
-function closeAll(items: Iterable<{ close(): void }>): void {
+/** Detaches every attachment; returns the fds left to release (Attachment.lingering). */
+function closeAll(items: Iterable<Attachment>): number[] {
+  const lingering: number[] = [];
   for (const a of items) {
     try {
       a.close();
     } catch {
       // a failed detach must not keep the others attached
     }
+    if (a.lingering) lingering.push(...a.lingering);
   }
+  return lingering;
 }
 
 /** Calls onExit once process `pid` is gone (a pidfd becomes readable when its process exits). */

@@ -6,6 +6,7 @@ export * from './isa/index.js';
 export * from './spec/collection.js';
 export * from './kernel/codec.js';
 export { BpfMap, isPerCpu, type MapCodecs } from './kernel/map.js';
+export * from './kernel/maps/index.js';
 export { Program, VerifierError, type LoadOptions, type TestRunOptions, type TestRunResult } from './kernel/program.js';
 export { Link, createLink } from './kernel/link.js';
 export { FileDescriptor } from './kernel/fd.js';

@@ -10,6 +10,12 @@ function usage(): string {
   return `usage: bpfkit <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'bpfkit <command> -h' for a command's options.\n`;
 }
 
+// A closed pipe (`bpfkit ... | head`) ends the command quietly, as it does for other Unix tools.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '-h' || name === '--help') {

@@ -19,6 +19,12 @@ export interface Attachment {
    * the owner releases them once output is done (see releaseFds).
    */
   lingering?: number[];
+  /**
+   * Closes this process's handles without the slow kernel teardown and returns fds that keep the attachment alive
+   * (the caller hands them to releaseFds). Only right when the program no longer acts by other means (the
+   * script's stop switch is set).
+   */
+  abandon?(): number[];
 }
 
 export interface AttachOptions {
@@ -95,7 +101,16 @@ export function attachTracepoint(prog: Program, category: string, name: string):
   }
   try {
     const link = attachToPerfEvent(prog, fd, description);
-    return { close: () => link.close(), lingering: [keep] };
+    const attachment: Attachment = {
+      close: () => link.close(),
+      lingering: [keep],
+      abandon: () => {
+        const linkFd = link.fd && !link.fd.closed ? native.syscall(SYS_fcntl, link.fd.value, F_DUPFD_CLOEXEC, 0) : -1;
+        link.close();
+        return linkFd >= 0 ? [linkFd, keep] : [keep];
+      },
+    };
+    return attachment;
   } catch (err) {
     native.syscall(SYS_close, keep);
     throw err;

@@ -216,7 +216,7 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
     const stopStart = performance.now();
     reader.offRecord();
     const detachStart = performance.now();
-    lingering.push(...closeAll(attachments));
+    lingering.push(...(stopSwitch(compiled, collection) ? abandonAll(attachments) : closeAll(attachments)));
     attachments.length = 0;
     timings.detachMs = performance.now() - detachStart;
     reader.readAvailable(onRecord);
@@ -329,6 +329,40 @@ function runOnce(prog: Program, probe: CompiledProbe): void {
   } catch (err) {
     throw new TraceRuntimeError(`Error running probe: ${probe.text}: ${messageOf(err)}`, err);
   }
+}
+
+/**
+ * Sets the script's stop switch when the compiler provides one (ConstSlot.Stopped: every attached program returns
+ * at once while it is set), which makes detaching instant. Returns false when there is none.
+ */
+function stopSwitch(compiled: CompiledScript, collection: Collection): boolean {
+  const slot = (ConstSlot as unknown as Record<string, number | undefined>)['Stopped'];
+  if (slot === undefined || !compiled.constsMap) return false;
+  const map = collection.map(compiled.constsMap);
+  if (slot >= map.maxEntries) return false;
+  const key = new Uint8Array(map.keySize);
+  new DataView(key.buffer).setUint32(0, slot, true);
+  const value = new Uint8Array(map.valueStride * map.cpuSlots);
+  for (let cpu = 0; cpu < map.cpuSlots; cpu++) new DataView(value.buffer).setBigUint64(cpu * map.valueStride, 1n, true);
+  map.updateRaw(key, value);
+  return true;
+}
+
+/** With the stop switch set: let go of every attachment without waiting for the kernel's teardown. */
+function abandonAll(items: Iterable<Attachment>): number[] {
+  const lingering: number[] = [];
+  for (const a of items) {
+    try {
+      if (a.abandon) lingering.push(...a.abandon());
+      else {
+        a.close();
+        if (a.lingering) lingering.push(...a.lingering);
+      }
+    } catch {
+      // keep going: the rest must still be let go
+    }
+  }
+  return lingering;
 }
 
 /** Detaches every attachment; returns the fds left to release (Attachment.lingering). */

@@ -239,8 +239,8 @@ class Checker {
         this.error('Tuple map keys are not supported', k.loc);
         return undefined;
       }
-      // bpftrace stores every integer key as an unsigned 64-bit value.
-      keys.push(isInt(t) ? uint64 : t);
+      // Integer keys are stored as 64-bit values (bpftrace sorts them unsigned but prints them with their sign).
+      keys.push(t.k === 'int' ? { ...t, size: 8 } : t.k === 'ptr' ? uint64 : t);
     }
     return keys;
   }
@@ -590,7 +590,8 @@ function typeWord(t: SType): string {
 }
 
 function keyTypeName(t: SType): string {
-  if (t.k === 'int') return `${t.signed ? '' : 'unsigned '}int${t.size * 8}`;
+  // bpftrace 0.17 names every integer key type this way in its messages.
+  if (t.k === 'int') return 'unsigned int64';
   return typeName(t);
 }
 

@@ -96,8 +96,8 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
   let reader: RingBufferReader | undefined;
   try {
     timings.loadedMs = elapsed();
-    if (options.verbose) sink.write(verifierStats(compiled, collection));
     if (options.dryRun) {
+      if (options.verbose) sink.write(verifierStats(compiled, collection));
       flushAll();
       return { exitCode: 0, timings, reason: 'dry-run' };
     }
@@ -155,6 +155,8 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
     // ---- attach
     const probes = compiled.probes;
     if (!options.quiet) sink.write(attachedProbes(probes.length, format));
+    // bpftrace loads while attaching, so -v's statistics follow the attach line.
+    if (options.verbose) sink.write(verifierStats(compiled, collection));
     flushAll();
     for (const probe of probes) {
       if (probe.attach.provider === 'BEGIN' || probe.attach.provider === 'END') continue;

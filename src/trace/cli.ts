@@ -81,6 +81,9 @@ export function findExecutable(name: string): string | undefined {
 /** Bad command-line usage: one line, exit 1. */
 export class TraceUsageError extends Error {
   override name = 'TraceUsageError';
+  constructor(message: string, readonly exitCode = 1) {
+    super(message);
+  }
 }
 
 function makeProgram(): Command {
@@ -94,7 +97,7 @@ function makeProgram(): Command {
     .option('-p <pid>', 'enable uprobes/USDT on PID; exit when it exits')
     .option('-c <cmd>', 'run CMD (without a shell) once probes are attached; exit when it exits')
     .option('-o <file>', 'write the output to FILE')
-    .addOption(new Option('-f <format>', 'output format').choices(['text', 'json']))
+    .option('-f <format>', "output format ('text', 'json')")
     .addOption(new Option('-B <mode>', 'output buffering mode').choices(['line', 'full', 'none']))
     .option('-q', 'keep messages quiet')
     .option('-v', 'verbose messages: verifier statistics of every probe')
@@ -145,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     process.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
     if (process.env.BPFKIT_DEBUG) console.error(err);
-    return 1;
+    return err instanceof TraceUsageError ? err.exitCode : 1;
   }
 }
 
@@ -175,7 +178,9 @@ async function trace(opts: TraceCliOptions, positional: string[]): Promise<numbe
     try {
       source = readFileSync(filename === '-' ? 0 : filename, 'utf8');
     } catch (err) {
-      throw new TraceUsageError(`failed to open file '${filename}': ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      // bpftrace exits with -1 here.
+      throw new TraceUsageError(`failed to open file '${filename}': ${code === 'ENOENT' ? 'No such file or directory' : (err as Error).message}`, 255);
     }
     if (filename === '-') filename = 'stdin';
   } else {
@@ -183,11 +188,16 @@ async function trace(opts: TraceCliOptions, positional: string[]): Promise<numbe
     return 1;
   }
 
+  if (opts.f !== undefined && opts.f !== 'text' && opts.f !== 'json') {
+    throw new TraceUsageError(`Invalid output format "${opts.f}"\nValid formats: 'text', 'json'`);
+  }
   const pid = opts.p !== undefined ? parsePid(opts.p) : undefined;
   const command = opts.c !== undefined ? splitCommand(opts.c) : undefined;
   if (command) {
     if (command.length === 0) throw new TraceUsageError('-c needs a command');
-    if (!findExecutable(command[0]!)) throw new TraceUsageError(`failed to run '${command[0]}': command not found`);
+    if (!findExecutable(command[0]!)) {
+      throw new TraceUsageError(`Failed to fork child: path '${command[0]}' does not exist or is not executable`, 255);
+    }
   }
 
   let compiled;

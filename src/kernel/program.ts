@@ -202,7 +202,7 @@ function loadError(errno: number, what: string, log: string, insns: Instruction[
       parts.push(`  from ${src.file ? src.file + ':' : 'line '}${src.line}${src.column ? ':' + src.column : ''}${src.text ? ': ' + src.text.trim() : ''}`);
     }
   }
-  parts.push('  (the full verifier log is in error.log)');
+  parts.push('  (the full verifier log is in the error\'s `log` property)');
   const err = new VerifierError(parts.join('\n'), errno, log, index);
   return err;
 }

@@ -48,5 +48,5 @@ export function compileScript(source: string, filename = 'stdin', options: Compi
 export function compileWithAst(source: string, filename = 'stdin', options: CompileOptions = {}): CompileResult {
   const ast = parse(source, filename);
   const analysis = analyze(ast, options.resolver ?? tracefsResolver(), options.positional ?? [], filename);
-  return { ast, compiled: generate(analysis) };
+  return { ast, compiled: generate(analysis, { source, filename }) };
 }

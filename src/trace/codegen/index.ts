@@ -48,7 +48,7 @@ function valueSize(decl: MapDecl): number {
   }
 }
 
-export function generate(analysis: Analysis): CompiledScript {
+export function generate(analysis: Analysis, origin: { source?: string; filename?: string } = {}): CompiledScript {
   const formats: CompiledFormat[] = [];
   const mapNames = new Map<string, string>();
   [...analysis.maps.keys()].sort().forEach((name, i) => {
@@ -62,7 +62,7 @@ export function generate(analysis: Analysis): CompiledScript {
       return formats.length - 1;
     },
     eventsMap: 'events', scratchMap: 'scratch', constsMap: 'consts', lostMap: 'lost',
-    positional: analysis.positional, usesConsts: false,
+    positional: analysis.positional, usesConsts: false, ...origin,
   };
 
   const programs: Record<string, ProgramSpec> = {};

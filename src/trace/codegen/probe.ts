@@ -30,6 +30,9 @@ export interface ScriptContext {
   lostMap: string;
   positional: string[];
   usesConsts: boolean;
+  /** The script text and its name, to quote source lines in verifier errors. */
+  source?: string;
+  filename?: string;
 }
 
 const comparison: Record<string, { u: JumpName; s: JumpName }> = {
@@ -84,8 +87,11 @@ export class ProbeCodegen {
     return `${prefix}_${this.labelCount++}`;
   }
 
-  private at(node: { loc: A.Location }): void {
-    this.b.at({ line: node.loc.line, column: node.loc.column });
+  /** Tags the next instructions with the node's source range, for verifier errors. */
+  private at(node: { range: A.Range }): void {
+    const r = node.range;
+    const text = this.ctx.source ? Buffer.from(this.ctx.source, 'utf8').subarray(r.start, r.end).toString('utf8').split('\n')[0] : undefined;
+    this.b.at({ line: r.line, column: r.column, ...(text ? { text } : {}), ...(this.ctx.filename ? { file: this.ctx.filename } : {}) });
   }
 
   private type(e: A.Expression): SType {

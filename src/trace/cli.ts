@@ -2,12 +2,8 @@
 import { accessSync, constants as fsConstants, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
-import { disassemble } from '../isa/disasm.js';
-import { printAst } from './ast-print.js';
 import { compileWithAst } from './compile.js';
 import { formatDiagnostic, TraceError } from './diagnostics.js';
-import { infoText } from './runtime/info.js';
-import { listProbes, tracepointFields } from './runtime/list.js';
 import { runScript, type RunResult } from './runtime/runtime.js';
 import type { BufferingMode } from './runtime/sink.js';
 
@@ -140,10 +136,11 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     if (opts.info) {
+      const { infoText } = await import('./runtime/info.js');
       process.stdout.write(infoText(VERSION));
       return 0;
     }
-    if (opts.l) return list(opts, positional);
+    if (opts.l) return await list(opts, positional);
     return await trace(opts, positional);
   } catch (err) {
     process.stderr.write(`ERROR: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -152,7 +149,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function list(opts: TraceCliOptions, positional: string[]): number {
+async function list(opts: TraceCliOptions, positional: string[]): Promise<number> {
+  const { listProbes, tracepointFields } = await import('./runtime/list.js');
   const pattern = positional[0];
   const names = listProbes(pattern);
   let out = '';
@@ -213,6 +211,7 @@ async function trace(opts: TraceCliOptions, positional: string[]): Promise<numbe
   }
 
   if (opts.d) {
+    const [{ printAst }, { disassemble }] = await Promise.all([import('./ast-print.js'), import('../isa/disasm.js')]);
     let out = 'AST\n-------------------\n' + printAst(ast) + '\n';
     for (const probe of compiled.probes) {
       const spec = compiled.spec.programs[probe.program];

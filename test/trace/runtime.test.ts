@@ -39,12 +39,13 @@ kernelTest('a tracepoint counting by comm: the exit output shows this process wi
   const run = runScript(countScript(process.pid), {
     sink, handleSignals: false, signal: stop.signal, notifyAttached: true,
     stderr: (t) => {
-      if (t === '__BPFTRACE_NOTIFY_PROBES_ATTACHED\n') notified = true;
+      if (t !== '__BPFTRACE_NOTIFY_PROBES_ATTACHED\n') return;
+      notified = true;
+      // Every probe is attached now.
+      for (let i = 0; i < 7; i++) native.syscall(SYS_getppid);
+      stop.abort();
     },
   });
-  // Attached synchronously before runScript's first await: trigger now.
-  for (let i = 0; i < 7; i++) native.syscall(SYS_getppid);
-  stop.abort();
   const r = await run;
   assert.ok(notified, 'the notify line was printed');
   assert.equal(r.reason, 'abort');
@@ -174,4 +175,39 @@ test('-c commands are split like a shell would, without running one', () => {
   assert.deepEqual(splitCommand(`printf "%s\\n" x\\ y ''`), ['printf', '%s\\n', 'x y', '']);
   assert.deepEqual(splitCommand('echo $HOME `id`'), ['echo', '$HOME', '`id`']);
   assert.throws(() => splitCommand(`echo 'open`), /unterminated quote/);
+});
+
+kernelTest('with a stop switch (ConstSlot.Stopped) detaching 100 tracepoints is instant', { timeout: 30000 }, async () => {
+  const { ConstSlot } = await import('../../src/trace/compiled.js');
+  const { program, R0, R1 } = await import('../../src/isa/builder.js');
+  const { listTracepoints } = await import('../../src/kernel/attach/tracepoint.js');
+  const { MapType, ProgType } = await import('../../src/sys/constants.js');
+  const slots = ConstSlot as unknown as Record<string, number>;
+  const had = 'Stopped' in slots;
+  // Until the compiler defines the slot: every program returns at once once consts[1] is set.
+  if (!had) slots['Stopped'] = 1;
+  try {
+    const insns = program().loadMapValue(R1, 'consts', 8).ldx('dw', R0, R1, 0).jmp('jne', R0, 0, 'out').label('out').mov(R0, 0).exit().build();
+    const tps = listTracepoints('syscalls:sys_enter_*').slice(0, 100);
+    const compiled = {
+      spec: {
+        maps: {
+          events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1 << 16 },
+          lost: { name: 'lost', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 },
+          consts: { name: 'consts', type: MapType.ARRAY, keySize: 4, valueSize: 16, maxEntries: 1 },
+        },
+        programs: { tp: { name: 'tp', type: ProgType.TRACEPOINT, instructions: insns, license: 'GPL' } },
+      },
+      probes: tps.map((t) => ({ program: 'tp', attach: { provider: 'tracepoint' as const, category: t.category, name: t.name }, text: `tracepoint:${t.category}:${t.name}` })),
+      maps: [], formats: [], eventsMap: 'events', lostMap: 'lost', constsMap: 'consts',
+    };
+    const stop = new AbortController();
+    const run = runScript(compiled, { sink: new StringSink(), handleSignals: false, signal: stop.signal });
+    stop.abort();
+    const r = await run;
+    assert.equal(r.reason, 'abort');
+    assert.ok(r.timings.detachMs < 500, `detach took ${r.timings.detachMs} ms`);
+  } finally {
+    if (!had) delete slots['Stopped'];
+  }
 });

@@ -1,8 +1,6 @@
 // Attaching one compiled probe to its hook. BEGIN/END are not attached: the runtime test-runs them.
 import { attachToPerfEvent, perfEvent } from '../../kernel/attach/perf-event.js';
 import { tracepointId } from '../../kernel/attach/tracepoint.js';
-import { uprobe } from '../../kernel/attach/uprobe.js';
-import { usdt } from '../../kernel/attach/usdt.js';
 import { onlineCpus } from '../../kernel/cpus.js';
 import type { Program } from '../../kernel/program.js';
 import { PERF } from '../../sys/constants.js';
@@ -47,6 +45,21 @@ export const SOFTWARE_EVENTS: Record<string, number> = {
   'bpf-output': 10,
 };
 
+// uprobe/USDT support pulls in the ELF readers: loaded only for scripts that use them (start-up time).
+let uprobes: typeof import('../../kernel/attach/uprobe.js') | undefined;
+let usdts: typeof import('../../kernel/attach/usdt.js') | undefined;
+
+/** Loads the attach code the given probes need; call (and await) before attachProbe. */
+export async function prepareAttach(specs: readonly AttachSpec[]): Promise<void> {
+  if (specs.some((s) => s.provider === 'uprobe' || s.provider === 'uretprobe')) uprobes ??= await import('../../kernel/attach/uprobe.js');
+  if (specs.some((s) => s.provider === 'usdt')) usdts ??= await import('../../kernel/attach/usdt.js');
+}
+
+function loaded<T>(module: T | undefined, provider: string): T {
+  if (!module) throw new Error(`internal: ${provider} support not loaded (call prepareAttach first)`);
+  return module;
+}
+
 export function attachProbe(prog: Program, spec: AttachSpec, opts: AttachOptions = {}): Attachment {
   switch (spec.provider) {
     case 'BEGIN':
@@ -70,14 +83,14 @@ export function attachProbe(prog: Program, spec: AttachSpec, opts: AttachOptions
     case 'uprobe':
     case 'uretprobe': {
       const pid = spec.pid ?? opts.pid;
-      return uprobe(prog, {
+      return loaded(uprobes, spec.provider).uprobe(prog, {
         binary: spec.binary, symbol: spec.symbol, retprobe: spec.provider === 'uretprobe',
         ...(pid !== undefined ? { pid } : {}),
       });
     }
     case 'usdt': {
       const pid = spec.pid ?? opts.pid;
-      return usdt(prog, { binary: spec.binary, provider: spec.provider_, name: spec.name, ...(pid !== undefined ? { pid } : {}) });
+      return loaded(usdts, 'usdt').usdt(prog, { binary: spec.binary, provider: spec.provider_, name: spec.name, ...(pid !== undefined ? { pid } : {}) });
     }
   }
 }

@@ -59,13 +59,13 @@ export function contentsFromEntries(cm: CompiledMap, entries: readonly RawEntry[
     case 'count':
     case 'sum': {
       const signed = cm.kind === 'count' ? false : cm.value.kind === 'int' ? cm.value.signed : undefined;
-      return {
-        ...base, kind: cm.kind, ...(signed !== undefined ? { signed } : {}),
-        entries: entries.map((e) => ({
-          key: decodeKey(cm, e.key),
-          value: BigInt.asIntN(64, e.values.reduce((s, v) => s + i64(v), 0n)),
-        })),
-      };
+      const decoded = entries.map((e) => ({
+        key: decodeKey(cm, e.key),
+        value: BigInt.asIntN(64, e.values.reduce((s, v) => s + i64(v), 0n)),
+      }));
+      // bpftrace 0.17 prints a keyless count() map that holds nothing (never hit, cleared, deleted) as 0.
+      if (decoded.length === 0 && cm.kind === 'count' && cm.key.kind === 'none') decoded.push({ key: [], value: 0n });
+      return { ...base, kind: cm.kind, ...(signed !== undefined ? { signed } : {}), entries: decoded };
     }
     case 'min':
     case 'max': {

@@ -9,7 +9,7 @@ import { native } from '../../sys/native.js';
 import { ConstSlot, type CompiledMap, type CompiledProbe, type CompiledScript } from '../compiled.js';
 import { attachedProbes, exitOutput, formatMap, lostEvents } from '../output/index.js';
 import type { OutputFormat, PrintOptions } from '../output/types.js';
-import { attachProbe, type Attachment } from './attach.js';
+import { attachProbe, prepareAttach, type Attachment } from './attach.js';
 import { clearMap, readMapContents, zeroMap } from './maps.js';
 import { releaseFds } from './release.js';
 import { RecordDecoder, type RecordAction } from './records.js';
@@ -89,11 +89,40 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
   const flushAll = () => (sink instanceof FdSink ? sink.flushAll() : sink.flush());
   const timings: RunTimings = { loadedMs: 0, attachedMs: 0, beganMs: 0, detachMs: 0, stopMs: 0 };
 
-  const collection = loadCollection(compiled, options.verbose ?? false);
+  const cleanups: Array<() => void> = [];
+  // Stop requests may come at any point from here on (a Ctrl-C while loading stops right after BEGIN).
+  let requestStop: (reason: StopReason) => void = () => {};
+  const stopped = new Promise<StopReason>((resolve) => {
+    requestStop = (reason) => resolve(reason);
+  });
+  if (options.handleSignals ?? true) {
+    const onSignal = () => requestStop('signal');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    cleanups.push(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    });
+  }
+  if (options.signal) {
+    const onAbort = () => requestStop('abort');
+    if (options.signal.aborted) onAbort();
+    options.signal.addEventListener('abort', onAbort, { once: true });
+    cleanups.push(() => options.signal!.removeEventListener('abort', onAbort));
+  }
+  let collection: Collection;
+  try {
+    await prepareAttach(compiled.probes.map((p) => p.attach));
+    collection = loadCollection(compiled, options.verbose ?? false);
+  } catch (err) {
+    for (const c of cleanups) c();
+    if (ownSink) sink.close();
+    throw err;
+  }
   const attachments: Attachment[] = [];
   const lingering: number[] = [];
-  const cleanups: Array<() => void> = [];
   let reader: RingBufferReader | undefined;
+  let finished = false;
   try {
     timings.loadedMs = elapsed();
     if (options.dryRun) {
@@ -109,10 +138,6 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
     const mapsByName = new Map(compiled.maps.map((m) => [m.name, m]));
     const kernelMap = (cm: CompiledMap): BpfMap => collection.map(cm.mapName);
     let ignoreRecords = false;
-    let requestStop: (reason: StopReason) => void = () => {};
-    const stopped = new Promise<StopReason>((resolve) => {
-      requestStop = (reason) => resolve(reason);
-    });
     const apply = (action: RecordAction) => {
       switch (action.kind) {
         case 'text':
@@ -139,7 +164,13 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
       }
     };
     const onRecord = (record: Uint8Array) => {
-      if (!ignoreRecords) apply(decoder.decode(record));
+      if (ignoreRecords) return;
+      try {
+        apply(decoder.decode(record));
+      } catch (err) {
+        // One bad record (or a map that went away) must not take the tracer down.
+        stderr(`ERROR: ${messageOf(err)}\n`);
+      }
     };
     const lost = lostCounter(compiled, collection);
     const reportLost = () => {
@@ -171,21 +202,6 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
     if (options.notifyAttached ?? process.env[NOTIFY_PROBES_ATTACHED] !== undefined) stderr(`${NOTIFY_PROBES_ATTACHED}\n`);
 
     // ---- stop triggers
-    if (options.handleSignals ?? true) {
-      const onSignal = () => requestStop('signal');
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      cleanups.push(() => {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-      });
-    }
-    if (options.signal) {
-      const onAbort = () => requestStop('abort');
-      if (options.signal.aborted) onAbort();
-      options.signal.addEventListener('abort', onAbort, { once: true });
-      cleanups.push(() => options.signal!.removeEventListener('abort', onAbort));
-    }
     if (options.pid !== undefined) cleanups.push(watchPid(options.pid, () => requestStop('pid')));
 
     // ---- BEGIN, then events
@@ -200,6 +216,7 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
       flushScheduled = true;
       setImmediate(() => {
         flushScheduled = false;
+        if (finished) return;
         reportLost();
         sink.flush();
       });
@@ -225,7 +242,7 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
     reportLost();
     ignoreRecords = false;
     for (const probe of probes.filter((p) => p.attach.provider === 'END')) runOnce(collection.program(probe.program), probe);
-    reader.readAvailable((r) => apply(decoder.decode(r)));
+    reader.readAvailable(onRecord);
     // Every map of the script, as bpftrace prints them at exit.
     const contents = compiled.maps.map((cm) => readMapContents(kernelMap(cm), cm));
     sink.write(exitOutput(contents, format));
@@ -233,6 +250,7 @@ export async function runScript(compiled: CompiledScript, options: RunOptions = 
     timings.stopMs = performance.now() - stopStart;
     return { exitCode: 0, timings, reason };
   } finally {
+    finished = true;
     for (const c of cleanups.reverse()) {
       try {
         c();
@@ -274,7 +292,8 @@ function loadFailure(compiled: CompiledScript, err: unknown): Error {
   const m = /load program '([^']+)'/.exec(message);
   const probes = m ? compiled.probes.filter((p) => p.program === m[1]).map((p) => p.text) : [];
   if (probes.length === 0) return new TraceRuntimeError(`Error loading the script's programs: ${message}`, err);
-  return new TraceRuntimeError(`Error loading program: ${probes.join(', ')}\n${message}`, err);
+  const named = probes.length > 3 ? `${probes.slice(0, 3).join(', ')} (and ${probes.length - 3} more)` : probes.join(', ');
+  return new TraceRuntimeError(`Error loading program: ${named}\n${message}`, err);
 }
 
 function messageOf(err: unknown): string {
@@ -298,14 +317,23 @@ function verifierStats(compiled: CompiledScript, collection: Collection): string
 /** Writes ConstSlot values (StartNs: CLOCK_MONOTONIC now, the clock of bpf_ktime_get_ns) before attaching. */
 function writeConsts(compiled: CompiledScript, collection: Collection): void {
   if (!compiled.constsMap) return;
-  const map = collection.map(compiled.constsMap);
+  setConst(collection.map(compiled.constsMap), ConstSlot.StartNs, process.hrtime.bigint());
+}
+
+/**
+ * Slot `slot` of the consts map is the u64 at byte offset slot * 8 of its only element (codegen reads it with a
+ * direct map value load). Returns false when the map has no such slot.
+ */
+function setConst(map: BpfMap, slot: number, value: bigint): boolean {
+  if (slot * 8 + 8 > map.valueSize) return false;
   const key = new Uint8Array(map.keySize);
-  new DataView(key.buffer).setUint32(0, ConstSlot.StartNs, true);
-  const value = new Uint8Array(map.valueStride * map.cpuSlots);
-  const view = new DataView(value.buffer);
-  const now = process.hrtime.bigint();
-  for (let cpu = 0; cpu < map.cpuSlots; cpu++) view.setBigUint64(cpu * map.valueStride, now, true);
-  map.updateRaw(key, value);
+  const all = new Uint8Array(map.valueStride * map.cpuSlots);
+  const current = map.cpuSlots === 1 ? map.lookup(key) : undefined;
+  if (current) all.set(current);
+  const view = new DataView(all.buffer);
+  for (let cpu = 0; cpu < map.cpuSlots; cpu++) view.setBigUint64(cpu * map.valueStride + slot * 8, value, true);
+  map.updateRaw(key, all);
+  return true;
 }
 
 /** Returns a function giving the records lost since its previous call (the lost-records counter map). */
@@ -340,14 +368,7 @@ function runOnce(prog: Program, probe: CompiledProbe): void {
 function stopSwitch(compiled: CompiledScript, collection: Collection): boolean {
   const slot = (ConstSlot as unknown as Record<string, number | undefined>)['Stopped'];
   if (slot === undefined || !compiled.constsMap) return false;
-  const map = collection.map(compiled.constsMap);
-  if (slot >= map.maxEntries) return false;
-  const key = new Uint8Array(map.keySize);
-  new DataView(key.buffer).setUint32(0, slot, true);
-  const value = new Uint8Array(map.valueStride * map.cpuSlots);
-  for (let cpu = 0; cpu < map.cpuSlots; cpu++) new DataView(value.buffer).setBigUint64(cpu * map.valueStride, 1n, true);
-  map.updateRaw(key, value);
-  return true;
+  return setConst(collection.map(compiled.constsMap), slot, 1n);
 }
 
 /** With the stop switch set: let go of every attachment without waiting for the kernel's teardown. */

@@ -88,4 +88,12 @@ export interface CompiledScript {
 export enum ConstSlot {
   /** ktime_get_ns() when the script started, for `elapsed`. */
   StartNs = 0,
+  /**
+   * Non-zero once the script is stopping: every attached probe returns at once, so the runtime can let the kernel
+   * release slow attachments (perf tracepoints) in the background without the probes doing any more work.
+   */
+  Stopped = 1,
 }
+
+/** Bytes of the consts map's single value: one u64 per ConstSlot. */
+export const CONSTS_SIZE = 16;

@@ -2,7 +2,7 @@
 // (events ring buffer, per-CPU scratch buffer, run-time constants, lost-event counter).
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../../spec/collection.js';
 import { MapFlags, MapType, ProgType } from '../../sys/constants.js';
-import type { AttachSpec, CompiledFormat, CompiledMap, CompiledProbe, CompiledScript, ValueType } from '../compiled.js';
+import { CONSTS_SIZE, type AttachSpec, type CompiledFormat, type CompiledMap, type CompiledProbe, type CompiledScript, type ValueType } from '../compiled.js';
 import type { Analysis, MapDecl } from '../semantic.js';
 import { storageSize, valueTypeOf } from '../types.js';
 import { ProbeCodegen, type ScriptContext } from './probe.js';
@@ -80,7 +80,7 @@ export function generate(analysis: Analysis, origin: { source?: string; filename
   const maps: Record<string, MapSpec> = {
     events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: EVENTS_RING_BYTES },
     scratch: { name: 'scratch', type: MapType.PERCPU_ARRAY, keySize: 4, valueSize: Math.ceil(scratchSize / 8) * 8, maxEntries: 1 },
-    consts: { name: 'consts', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1, flags: MapFlags.MMAPABLE },
+    consts: { name: 'consts', type: MapType.ARRAY, keySize: 4, valueSize: CONSTS_SIZE, maxEntries: 1, flags: MapFlags.MMAPABLE },
     lost: { name: 'lost', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 },
   };
   const compiledMaps: CompiledMap[] = [];

@@ -54,7 +54,12 @@ export class ProbeCodegen {
 
   generate(): Instruction[] {
     const b = this.b;
-    // Prologue: keep the context; find this CPU's scratch buffer.
+    // Prologue: a stopping script's probes return at once (see ConstSlot.Stopped); keep the context; find this
+    // CPU's scratch buffer.
+    const provider = this.probe.attach.provider;
+    if (provider !== 'BEGIN' && provider !== 'END') {
+      b.loadMapValue(R2, this.ctx.constsMap, ConstSlot.Stopped * 8).ldx('dw', R2, R2, 0).jne(R2, 0, 'probe_stopped');
+    }
     b.mov(R6, R1);
     const keySlot = this.frame.slot();
     b.st('dw', R10, keySlot, 0).mov(R2, R10).add(R2, keySlot).loadMap(R1, this.ctx.scratchMap)
@@ -75,7 +80,7 @@ export class ProbeCodegen {
       this.frame.release(m);
     }
     this.block(p.block);
-    b.label(this.exitLabel).mov(R0, 0).exit();
+    b.label(this.exitLabel).label('probe_stopped').mov(R0, 0).exit();
     return b.build({ dropUnreachable: true });
   }
 

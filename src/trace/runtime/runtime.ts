@@ -366,9 +366,8 @@ function runOnce(prog: Program, probe: CompiledProbe): void {
  * at once while it is set), which makes detaching instant. Returns false when there is none.
  */
 function stopSwitch(compiled: CompiledScript, collection: Collection): boolean {
-  const slot = (ConstSlot as unknown as Record<string, number | undefined>)['Stopped'];
-  if (slot === undefined || !compiled.constsMap) return false;
-  return setConst(collection.map(compiled.constsMap), slot, 1n);
+  if (!compiled.constsMap) return false;
+  return setConst(collection.map(compiled.constsMap), ConstSlot.Stopped, 1n);
 }
 
 /** With the stop switch set: let go of every attachment without waiting for the kernel's teardown. */

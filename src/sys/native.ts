@@ -22,9 +22,9 @@ export interface NativeShim {
 }
 
 function findAddon(): string {
-  // dist/src/sys/native.js and src/sys/native.ts both sit three levels below the package root.
+  // The package root is a few levels up: dist/src/sys/native.js, src/sys/native.ts, or the bundle dist/bpfkit.mjs.
   const here = dirname(fileURLToPath(import.meta.url));
-  for (const up of ['../..', '../../..']) {
+  for (const up of ['..', '../..', '../../..']) {
     const candidate = join(here, up, 'native', 'build', 'Release', 'bpfkit.node');
     if (existsSync(candidate)) return candidate;
   }

@@ -8,7 +8,7 @@ import { storageSize, valueTypeOf } from '../types.js';
 import { ProbeCodegen, type ScriptContext } from './probe.js';
 
 /** Bytes of the events ring buffer (a power of two, page multiple). */
-export const EVENTS_RING_BYTES = 1 << 22;
+export const EVENTS_RING_BYTES = 1 << 20;
 /** Entries per script map, as bpftrace's default (BPFTRACE_MAP_KEYS_MAX). */
 export const MAP_KEYS_MAX = 4096;
 

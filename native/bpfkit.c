@@ -102,6 +102,73 @@ static napi_value js_bpf(napi_env env, napi_callback_info info) {
   return make_int64(env, r < 0 ? -(int64_t)errno : (int64_t)r);
 }
 
+// A bpf() call bound once to (cmd, attr): calling it takes no arguments, so each call costs one N-API query (the
+// bound data) and one syscall. For hot paths (map lookup/update) that reuse the same attr block every time.
+typedef struct {
+  int cmd;
+  unsigned int size;
+  void *attr;
+  napi_ref keep; // the attr's typed array, alive as long as the bound function
+} bound_bpf_t;
+
+static napi_value js_bound_bpf_call(napi_env env, napi_callback_info info) {
+  bound_bpf_t *b;
+  CHECK(napi_get_cb_info(env, info, NULL, NULL, NULL, (void **)&b));
+  long r = syscall(__NR_bpf, b->cmd, b->attr, b->size);
+  napi_value out;
+  napi_create_int32(env, r < 0 ? -errno : (int32_t)r, &out);
+  return out;
+}
+
+static void bound_bpf_finalize(napi_env env, void *data, void *hint) {
+  bound_bpf_t *b = (bound_bpf_t *)data;
+  (void)hint;
+  napi_delete_reference(env, b->keep);
+  free(b);
+}
+
+// bpfBind(cmd, attr) -> function () => result or -errno. attr's bytes are read at every call, so later writes
+// into it (a new key, flags) take effect. Getting its address here also moves a small typed array off the V8
+// heap for good, so the address stays valid.
+static napi_value js_bpf_bind(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t cmd;
+  CHECK(napi_get_value_int32(env, argv[0], &cmd));
+  napi_typedarray_type tt;
+  size_t len, off;
+  void *data;
+  napi_value ab;
+  CHECK(napi_get_typedarray_info(env, argv[1], &tt, &len, &data, &ab, &off));
+  if (tt != napi_uint8_array) {
+    napi_throw_type_error(env, NULL, "bpfBind takes the attr as a Uint8Array");
+    return NULL;
+  }
+  bound_bpf_t *b = calloc(1, sizeof(*b));
+  if (!b) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  b->cmd = cmd;
+  b->size = (unsigned int)len;
+  b->attr = data;
+  napi_value fn;
+  if (napi_create_reference(env, argv[1], 1, &b->keep) != napi_ok) {
+    free(b);
+    napi_throw_error(env, NULL, "bpfkit native: cannot reference the attr");
+    return NULL;
+  }
+  if (napi_create_function(env, "boundBpf", NAPI_AUTO_LENGTH, js_bound_bpf_call, b, &fn) != napi_ok ||
+      napi_add_finalizer(env, fn, b, bound_bpf_finalize, NULL, NULL) != napi_ok) {
+    napi_delete_reference(env, b->keep);
+    free(b);
+    napi_throw_error(env, NULL, "bpfkit native: cannot create the bound bpf function");
+    return NULL;
+  }
+  return fn;
+}
+
 typedef struct {
   void *addr;
   size_t length;
@@ -299,6 +366,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"syscall", NULL, js_syscall, NULL, NULL, NULL, napi_default, NULL},
       {"bpf", NULL, js_bpf, NULL, NULL, NULL, napi_default, NULL},
+      {"bpfBind", NULL, js_bpf_bind, NULL, NULL, NULL, napi_default, NULL},
       {"mmap", NULL, js_mmap, NULL, NULL, NULL, napi_default, NULL},
       {"munmap", NULL, js_munmap, NULL, NULL, NULL, napi_default, NULL},
       {"addressOf", NULL, js_address_of, NULL, NULL, NULL, napi_default, NULL},

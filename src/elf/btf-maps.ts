@@ -1,7 +1,7 @@
 // BTF-style map definitions (`.maps`): each map is a variable whose struct type encodes the map's shape in its
 // members (`__uint(max_entries, 16)` is `int (*max_entries)[16]`, `__type(key, u32)` is `u32 *key`, ...).
-import { Btf } from '../btf/parse.js';
-import { BtfError, BtfKind, type BtfType, type StructType } from '../btf/types.js';
+import type { Btf } from '../btf/parse.js';
+import { BtfKind, type BtfType, type StructType } from '../btf/types.js';
 import type { MapSpec } from '../spec/collection.js';
 import { MapType } from '../sys/constants.js';
 import { ObjectError } from './object-error.js';
@@ -35,18 +35,6 @@ export function decodeBtfMaps(btf: Btf, names: ReadonlyArray<{ name: string; off
     if (!out[name]) throw new ObjectError(`map '${name}' in .maps has no BTF definition`);
   }
   return out;
-}
-
-/** The `.maps` decoder in the shape the ELF reader plugs in. */
-export function btfMapsFromBytes(bytes: Uint8Array, names: Array<{ name: string; offset: number }>): Record<string, BtfMapSpec> {
-  try {
-    return decodeBtfMaps(Btf.parse(bytes), names);
-  } catch (err) {
-    if (err instanceof BtfError || (err as Error)?.name === 'BtfError') {
-      throw new ObjectError(`bad BTF for .maps: ${(err as Error).message}`);
-    }
-    throw err;
-  }
 }
 
 function decodeMapDef(btf: Btf, name: string, typeId: number, depth: number): BtfMapSpec {

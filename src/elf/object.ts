@@ -3,11 +3,14 @@
 // global data resolved to named references, map definitions, global data sections, license and version.
 // Pure: bytes in, data out. Every malformed input gives an ObjectError (an ElfError).
 import { readFileSync } from 'node:fs';
+import { Btf } from '../btf/parse.js';
+import { parseBtfExt, type BtfExt, type CoreRelo, type LineInfo } from '../btf/ext.js';
+import { BtfError } from '../btf/types.js';
 import type { Instruction } from '../isa/instruction.js';
 import { Class, JmpOp, PseudoCall, PseudoLoad, isWide } from '../isa/opcodes.js';
 import type { CollectionSpec, MapSpec, ProgramSpec } from '../spec/collection.js';
 import { MapFlags, MapType } from '../sys/constants.js';
-import { btfMapsFromBytes } from './btf-maps.js';
+import { decodeBtfMaps } from './btf-maps.js';
 import { ObjectError } from './object-error.js';
 import { classifySection, type SectionKind } from './sections.js';
 import { ElfFile, ElfType, SectionType, SymbolBind, SymbolType, type ElfSection, type ElfSymbol } from './symbols.js';
@@ -51,6 +54,12 @@ export interface ObjectProgramSpec extends ProgramSpec {
   section?: SectionKind;
   /** The program's own function first, then every subprogram it calls, in order. */
   functions: LinkedFunction[];
+  /** func_info records (slot in the linked program → FUNC type id in the object's BTF). */
+  funcInfo: Array<{ insn: number; typeId: number }>;
+  /** line_info records with slots in the linked program. */
+  lineInfo: LineInfo[];
+  /** CO-RE relocations with slots in the linked program. */
+  coreRelos: CoreRelo[];
 }
 
 export interface DataSection {
@@ -70,13 +79,19 @@ export interface ObjectSpec extends CollectionSpec {
   /** Raw .BTF and .BTF.ext sections, when present. */
   btf?: Uint8Array;
   btfExt?: Uint8Array;
-  /** BTF-style map definitions (.maps) found but not decoded, by name (needs BTF). */
+  /** Names of the maps defined BTF-style in .maps. */
   btfMapNames: string[];
+  /** The object's parsed .BTF and .BTF.ext (undefined when the object has none). */
+  btfTypes?: Btf;
+  btfExtInfo?: BtfExt;
+  /** Sizes of every section and offsets of every data symbol: what DATASEC fix-ups before BTF_LOAD need. */
+  sectionSizes: Record<string, number>;
+  symbolOffsets: Record<string, number>;
 }
 
 export interface ReadObjectOptions {
-  /** Decodes BTF-style `.maps` definitions given the raw .BTF; plugged in by the BTF layer. */
-  btfMaps?: (btf: Uint8Array, names: Array<{ name: string; offset: number }>, littleEndian: boolean) => Record<string, MapSpec>;
+  /** Skip .BTF.ext (func_info, line_info, CO-RE): for tools that only want code and maps. */
+  ignoreBtfExt?: boolean;
 }
 
 /** Reads a .bpf.o file from disk. */
@@ -99,6 +114,18 @@ export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): Obj
   return new ObjectReader(bytes, opts).read();
 }
 
+/** Runs a BTF decoding step, turning its errors into ObjectErrors that say which part was bad. */
+function parseBtf<T>(fn: () => T, what: string): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof BtfError || (err as Error)?.name === 'BtfError' || (err as Error)?.name === 'BtfFormatError') {
+      throw new ObjectError(`bad ${what}: ${(err as Error).message}`);
+    }
+    throw err;
+  }
+}
+
 class ObjectReader {
   private readonly elf: ElfFile;
   private readonly le: boolean;
@@ -109,6 +136,7 @@ class ObjectReader {
   private readonly dataSections: Record<string, DataSection> = {};
   private readonly btfMapNames: Array<{ name: string; offset: number }> = [];
   private legacyMapsByOffset = new Map<string, string>(); // `${shndx}:${offset}` → map name
+  private btfExt: BtfExt | undefined;
 
   constructor(bytes: Uint8Array, private readonly opts: ReadObjectOptions) {
     this.elf = ElfFile.parse(bytes);
@@ -132,9 +160,11 @@ class ObjectReader {
     const btf = btfSection ? this.elf.sectionData(btfSection) : undefined;
     const btfExtSection = this.elf.section('.BTF.ext');
     const btfExt = btfExtSection ? this.elf.sectionData(btfExtSection) : undefined;
+    const btfTypes = btf ? parseBtf(() => Btf.parse(btf), '.BTF') : undefined;
+    this.btfExt = btfTypes && btfExt && !this.opts.ignoreBtfExt ? parseBtf(() => parseBtfExt(btfExt, btfTypes), '.BTF.ext') : undefined;
     if (this.btfMapNames.length > 0) {
-      if (!btf) throw new ObjectError(`the object defines maps in .maps (${this.btfMapNames.map((m) => m.name).join(', ')}) but has no .BTF section`);
-      Object.assign(this.maps, (this.opts.btfMaps ?? btfMapsFromBytes)(btf, this.btfMapNames, this.le));
+      if (!btfTypes) throw new ObjectError(`the object defines maps in .maps (${this.btfMapNames.map((m) => m.name).join(', ')}) but has no .BTF section`);
+      Object.assign(this.maps, parseBtf(() => decodeBtfMaps(btfTypes, this.btfMapNames), '.maps BTF'));
     }
     this.readFunctions();
     this.relocateFunctions();
@@ -146,9 +176,14 @@ class ObjectReader {
     const spec: ObjectSpec = {
       maps: this.maps, programs, variables: this.readVariables(), dataSections: this.dataSections, license,
       kernelVersion, littleEndian: this.le, btfMapNames: this.btfMapNames.map((m) => m.name),
+      sectionSizes: Object.fromEntries(this.elf.sections.filter((x) => x.name).map((x) => [x.name, x.size])),
+      symbolOffsets: Object.fromEntries(this.symbols.filter((y) => y.type === SymbolType.OBJECT && y.name)
+        .map((y) => [y.name, Number(y.value)])),
     };
     if (btf) spec.btf = btf;
     if (btfExt) spec.btfExt = btfExt;
+    if (btfTypes) spec.btfTypes = btfTypes;
+    if (this.btfExt) spec.btfExtInfo = this.btfExt;
     return spec;
   }
 
@@ -453,7 +488,7 @@ class ObjectReader {
     const section = classifySection(main.section.name);
     const spec: ObjectProgramSpec = {
       name: main.name, type: section?.type ?? 0, instructions, license, sectionName: main.section.name, functions,
-      kernelVersion,
+      kernelVersion, ...this.extInfoFor(functions, instructions),
     };
     if (section) {
       spec.section = section;
@@ -462,6 +497,54 @@ class ObjectReader {
       if (section.flags) spec.flags = section.flags;
     }
     return spec;
+  }
+
+  /** func_info, line_info and CO-RE records of the linked functions, moved to their slots in the program. */
+  private extInfoFor(functions: LinkedFunction[], instructions: Instruction[]): Pick<ObjectProgramSpec, 'funcInfo' | 'lineInfo' | 'coreRelos'> {
+    const out: Pick<ObjectProgramSpec, 'funcInfo' | 'lineInfo' | 'coreRelos'> = { funcInfo: [], lineInfo: [], coreRelos: [] };
+    const ext = this.btfExt;
+    if (!ext) return out;
+    const bySlot = new Map<number, Instruction>();
+    let slot = 0;
+    for (const insn of instructions) {
+      bySlot.set(slot, insn);
+      slot += isWide(insn.opcode) ? 2 : 1;
+    }
+    for (const f of functions) {
+      const move = (insnOff: number): number | undefined => {
+        const rel = insnOff - f.sectionOffset;
+        return rel >= 0 && rel < f.slots * 8 && rel % 8 === 0 ? f.slot + rel / 8 : undefined;
+      };
+      for (const r of ext.funcInfo.get(f.section) ?? []) {
+        const at = move(r.insnOff);
+        if (at !== undefined) out.funcInfo.push({ insn: at, typeId: r.typeId });
+      }
+      for (const r of ext.lineInfo.get(f.section) ?? []) {
+        const at = move(r.insnOff);
+        if (at === undefined) continue;
+        out.lineInfo.push({ ...r, insn: at });
+      }
+      for (const r of ext.coreRelos.get(f.section) ?? []) {
+        const at = move(r.insnOff);
+        if (at === undefined) continue;
+        if (!bySlot.has(at)) throw new ObjectError(`CO-RE relocation at ${f.section}+${r.insnOff} points into the middle of an instruction`);
+        out.coreRelos.push({ ...r, insn: at });
+      }
+    }
+    // Each instruction remembers its source line, so verifier errors can name file:line.
+    const lines = [...out.lineInfo].sort((a, b) => a.insn - b.insn);
+    let li = 0;
+    let current: LineInfo | undefined;
+    slot = 0;
+    const sourced = instructions.map((insn) => {
+      while (li < lines.length && lines[li]!.insn <= slot) current = lines[li++];
+      slot += isWide(insn.opcode) ? 2 : 1;
+      return current ? { ...insn, source: { file: current.fileName, line: current.line, column: current.column, text: current.lineText } } : insn;
+    });
+    instructions.splice(0, instructions.length, ...sourced);
+    out.funcInfo.sort((a, b) => a.insn - b.insn);
+    out.lineInfo.sort((a, b) => a.insn - b.insn);
+    return out;
   }
 
   private isCodeRef(insn: Instruction): boolean {

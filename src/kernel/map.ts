@@ -1,8 +1,10 @@
-// A kernel BPF map with typed keys and values. Lookups reuse preallocated buffers and attrs: one syscall per call.
+// A kernel BPF map with typed keys and values. Lookups reuse preallocated buffers and attrs: one syscall per call,
+// through bpf() calls bound once to their attr (native.bpfBind), so the hot path allocates nothing.
 import { Attr, bpf, bpfRaw, mapCreateAttr, mapElemAttr, objPathAttr, u32Attr } from '../sys/bpf.js';
 import { BpfCmd, MapType, UpdateFlags } from '../sys/constants.js';
 import { Errno } from '../sys/errno.js';
 import { errorFromErrno } from '../sys/errors.js';
+import { native } from '../sys/native.js';
 import type { MapSpec } from '../spec/collection.js';
 import { bytes, type Codec } from './codec.js';
 import { possibleCpuCount } from './cpus.js';
@@ -50,6 +52,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   private readonly deleteAttr: Attr;
   private readonly nextKeyAttr: Attr;
   private readonly lookupAndDeleteAttr: Attr;
+  /** The hot commands, bound to their attrs: no arguments to convert per call. */
+  readonly #lookupCall: () => number;
+  readonly #updateCall: () => number;
+  readonly #deleteCall: () => number;
+  readonly #lookupAndDeleteCall: () => number;
+  /** The flags now in updateAttr: rewritten only when a call asks for different ones. */
+  #updateFlags = 0;
+  /** The value bytes of one (non-per-CPU) value: valueBuf itself when the sizes match. */
+  readonly #valueSlot: Uint8Array;
   /** Live mmap views; unmapped (and so emptied) when the map closes. */
   private readonly mappings = new Set<MappedArray<V>>();
 
@@ -81,6 +92,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
     this.deleteAttr = mapElemAttr(fdNum, key, null);
     this.nextKeyAttr = mapElemAttr(fdNum, key, this.nextKeyBuf);
     this.lookupAndDeleteAttr = mapElemAttr(fdNum, key, this.valueBuf);
+    this.#lookupCall = native.bpfBind(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAttr.bytes);
+    this.#updateCall = native.bpfBind(BpfCmd.MAP_UPDATE_ELEM, this.updateAttr.bytes);
+    this.#deleteCall = native.bpfBind(BpfCmd.MAP_DELETE_ELEM, this.deleteAttr.bytes);
+    this.#lookupAndDeleteCall = native.bpfBind(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.lookupAndDeleteAttr.bytes);
+    this.#valueSlot = this.valueBuf.length === shape.valueSize ? this.valueBuf : this.valueBuf.subarray(0, shape.valueSize);
   }
 
   /** Creates a map in the kernel. */
@@ -152,9 +168,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
 
   /** The value for key, or undefined when absent. */
   lookup(key: K): V | undefined {
-    this.requireSingleValue('lookup');
+    if (this.cpuSlots !== 1) this.requireSingleValue('lookup');
     this.keyCodec.encode(key, this.keyBuf);
-    const r = bpfRaw(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAttr);
+    const r = this.#lookupCall();
     if (r < 0) return this.missOrThrow(-r, 'lookup');
     return this.valueCodec.decode(this.valueBuf);
   }
@@ -162,15 +178,15 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   /** Per-CPU maps: one value per possible CPU, or undefined when absent. */
   lookupPerCpu(key: K): V[] | undefined {
     this.keyCodec.encode(key, this.keyBuf);
-    const r = bpfRaw(BpfCmd.MAP_LOOKUP_ELEM, this.lookupAttr);
+    const r = this.#lookupCall();
     if (r < 0) return this.missOrThrow(-r, 'lookup');
     return this.splitPerCpu(this.valueBuf);
   }
 
   update(key: K, value: V, flags: number = UpdateFlags.ANY): void {
-    this.requireSingleValue('update');
+    if (this.cpuSlots !== 1) this.requireSingleValue('update');
     this.keyCodec.encode(key, this.keyBuf);
-    this.valueCodec.encode(value, this.valueBuf.subarray(0, this.valueSize));
+    this.valueCodec.encode(value, this.#valueSlot);
     this.doUpdate(flags);
   }
 
@@ -196,9 +212,9 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
 
   /** Removes key and returns its value (hash-like maps), or undefined when absent. */
   lookupAndDelete(key: K): V | undefined {
-    this.requireSingleValue('lookupAndDelete');
+    if (this.cpuSlots !== 1) this.requireSingleValue('lookupAndDelete');
     this.keyCodec.encode(key, this.keyBuf);
-    const r = bpfRaw(BpfCmd.MAP_LOOKUP_AND_DELETE_ELEM, this.lookupAndDeleteAttr);
+    const r = this.#lookupAndDeleteCall();
     if (r < 0) return this.missOrThrow(-r, 'lookup and delete');
     return this.valueCodec.decode(this.valueBuf);
   }
@@ -266,7 +282,7 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   /** Deletes key; returns false when it was absent. */
   delete(key: K): boolean {
     this.keyCodec.encode(key, this.keyBuf);
-    const r = bpfRaw(BpfCmd.MAP_DELETE_ELEM, this.deleteAttr);
+    const r = this.#deleteCall();
     if (r === -Errno.ENOENT) return false;
     if (r < 0) throw errorFromErrno(-r, `delete from map '${this.name}'`);
     return true;
@@ -315,6 +331,10 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
 
   close(): void {
     for (const view of [...this.mappings]) view.close();
+    // Calls after close must not reach whatever file reuses this fd number: point the attrs at fd -1 (EBADF).
+    for (const attr of [this.lookupAttr, this.updateAttr, this.deleteAttr, this.nextKeyAttr, this.lookupAndDeleteAttr]) {
+      attr.u32(0, 0xffffffff);
+    }
     this.fd.close();
   }
 
@@ -323,8 +343,11 @@ export class BpfMap<K = Uint8Array, V = Uint8Array> implements Disposable {
   }
 
   protected doUpdate(flags: number): void {
-    this.updateAttr.u64(24, flags);
-    const r = bpfRaw(BpfCmd.MAP_UPDATE_ELEM, this.updateAttr);
+    if (flags !== this.#updateFlags) {
+      this.updateAttr.u64(24, flags);
+      this.#updateFlags = flags;
+    }
+    const r = this.#updateCall();
     if (r < 0) throw updateError(-r, this.type, `update map '${this.name}' (${MapType[this.type]})`, this.maxEntries);
   }
 

@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   printTable(rows);
   console.log();
   for (const note of maps.notes) console.log(`  ${note}`);
-  console.log(`  times are CPU time of the measuring process, best of alternating trials; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`  times are CPU time of the measuring thread/process, medians of alternating trials; total ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
 await main();

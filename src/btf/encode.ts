@@ -142,7 +142,8 @@ export function sanitizeTypes(types: TypeList, features: Partial<BtfFeatures> = 
       case BtfKind.FUNC_PROTO:
         out.push(f.func ? t : {
           kind: BtfKind.ENUM, name: '', size: 4, signed: false,
-          values: t.params.map((p) => ({ name: p.name, value: 0n })),
+          // Enumerators must be named: unnamed parameters (function pointer types) get placeholder names.
+          values: t.params.map((p, i) => ({ name: p.name || `__arg${i}`, value: 0n })),
         });
         break;
       case BtfKind.FLOAT:
@@ -300,3 +301,24 @@ export class StringTable {
 }
 
 const textEncoder = new TextEncoder();
+
+/**
+ * clang leaves DATASEC sizes and variable offsets at 0 in objects; the loader knows them from the ELF section
+ * headers and symbol table. Returns the list with every DATASEC filled in (vars sorted by offset, as the kernel
+ * requires). `sectionSize(name)` and `symbolOffset(section, variable)` return undefined when unknown.
+ */
+export function fixupDatasecs(types: TypeList, sectionSize: (name: string) => number | undefined,
+  symbolOffset: (section: string, variable: string) => number | undefined): BtfTypeSpec[] {
+  return types.map((t) => {
+    if (t.kind !== BtfKind.DATASEC) return t;
+    const size = t.size || sectionSize(t.name);
+    if (size === undefined) throw new BtfError(`no size for data section ${t.name}`);
+    const vars = t.vars.map((v) => {
+      const name = types[v.type - 1]?.name ?? '';
+      const offset = v.offset || symbolOffset(t.name, name);
+      if (offset === undefined) throw new BtfError(`no offset for variable ${name} in ${t.name}`);
+      return { ...v, offset };
+    }).sort((a, b) => a.offset - b.offset);
+    return { ...t, size, vars };
+  });
+}

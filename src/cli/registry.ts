@@ -12,3 +12,21 @@ register({
   summary: 'run a bpftrace script, compiled to eBPF in TypeScript',
   run: async (args) => (await import('./trace.js')).run(args),
 });
+
+register({
+  name: 'load',
+  summary: 'load a clang-built .bpf.o, attach its programs by section name, stream ring buffer records',
+  run: async (args) => (await import('./load.js')).run(args),
+});
+
+register({
+  name: 'inspect',
+  summary: 'show the programs, maps, globals and CO-RE relocations of a .bpf.o without loading it',
+  run: async (args) => (await import('./inspect.js')).run(args),
+});
+
+register({
+  name: 'gen',
+  summary: 'generate TypeScript types and codecs from a .bpf.o\'s BTF (bpfkit gen types FILE.bpf.o)',
+  run: async (args) => (await import('./gen-types.js')).run(args),
+});

@@ -448,18 +448,21 @@ class ObjectReader {
 
   /** The program's function followed by every function it reaches, call and function-pointer offsets fixed. */
   private link(main: Func, license: string, kernelVersion: number): ObjectProgramSpec {
-    const order: Func[] = [main];
-    const seen = new Set<string>([main.name]);
-    for (let i = 0; i < order.length; i++) {
-      for (const insn of order[i]!.insns) {
+    // Depth-first in instruction order, as libbpf appends them: a callee, then its own callees, then the next.
+    const order: Func[] = [];
+    const seen = new Set<string>();
+    const visit = (f: Func) => {
+      seen.add(f.name);
+      order.push(f);
+      for (const insn of f.insns) {
         const ref = insn.reference;
         if (ref === undefined || seen.has(ref) || !this.isCodeRef(insn)) continue;
         const callee = this.funcsByName.get(ref);
         if (!callee) throw new ObjectError(`program '${main.name}' calls '${ref}', which is not defined`);
-        seen.add(ref);
-        order.push(callee);
+        visit(callee);
       }
-    }
+    };
+    visit(main);
     const functions: LinkedFunction[] = [];
     const startSlot = new Map<string, number>();
     let slot = 0;

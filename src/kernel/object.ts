@@ -21,6 +21,7 @@ import { xdp, type XdpMode } from './attach/xdp.js';
 import type { Link } from './link.js';
 import { BpfMap, type MappedArray } from './map.js';
 import { Program, type LoadOptions } from './program.js';
+import { applyCoreRelocations, loadObjectBtf, mapBtfIds, programBtf, type CoreReport, type ObjectBtf } from './object-btf.js';
 
 /** A value for a .rodata (or .data) variable before load: numbers are written in the object's byte order. */
 export type VariableValue = number | bigint | boolean | Uint8Array;
@@ -34,8 +35,8 @@ export interface LoadObjectOptions {
   programs?: string[];
   /** Maps to use instead of creating them (shared or pinned maps). */
   replaceMaps?: Record<string, BpfMap>;
-  /** Hook for BTF and CO-RE: adjusts each program spec (CO-RE relocations, func_info) before it loads. */
-  prepareProgram?: (spec: ObjectProgramSpec, object: ObjectSpec) => ObjectProgramSpec;
+  /** Load without the object's BTF (no func_info/line_info, no BTF for maps). CO-RE still applies. */
+  noBtf?: boolean;
 }
 
 /** Where programs whose section names need a place (xdp, tcx, cgroup, socket, ...) attach. */
@@ -101,7 +102,15 @@ export class ObjectCollection implements Disposable {
     readonly maps: Record<string, BpfMap>,
     readonly programs: Record<string, Program>,
     private readonly owned: Set<BpfMap>,
+    private readonly btf: ObjectBtf | undefined,
+    /** What each program's CO-RE relocations resolved to on this kernel. */
+    readonly core: Record<string, CoreReport[]>,
   ) {}
+
+  /** Why the object's BTF was not loaded (the kernel refused it), when that happened. */
+  get btfError(): string | undefined {
+    return this.btf?.error;
+  }
 
   static loadFile(path: string, opts: LoadObjectOptions = {}): ObjectCollection {
     return ObjectCollection.load(readObjectFile(path), opts);
@@ -116,6 +125,8 @@ export class ObjectCollection implements Disposable {
     const maps: Record<string, BpfMap> = {};
     const programs: Record<string, Program> = {};
     const owned = new Set<BpfMap>();
+    const core: Record<string, CoreReport[]> = {};
+    const btf = opts.noBtf ? undefined : loadObjectBtf(spec);
     try {
       const mapSpecs = withConstants(spec, opts.constants ?? {});
       for (const [name, mapSpec] of Object.entries(mapSpecs)) {
@@ -124,25 +135,38 @@ export class ObjectCollection implements Disposable {
           maps[name] = given;
           continue;
         }
-        const map = BpfMap.create({ ...mapSpec, name: mapSpec.name || name });
+        const plain = { ...mapSpec, name: mapSpec.name || name };
+        const ids = btf?.fd ? mapBtfIds(spec, name, btf.fd.value) : undefined;
+        let map: BpfMap;
+        try {
+          map = BpfMap.create(ids ? { ...plain, ...ids } : plain);
+        } catch (err) {
+          if (!ids) throw err;
+          map = BpfMap.create(plain); // the kernel refused the BTF types for this map: libbpf retries without too
+        }
         owned.add(map);
         maps[name] = map;
       }
-      const loadOpts: LoadOptions = { maps, ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}) };
       const wanted = opts.programs ? new Set(opts.programs) : undefined;
       for (const [name, raw] of Object.entries(spec.programs)) {
         if (wanted && !wanted.has(name)) continue;
-        let progSpec = withBtfTarget(raw);
-        if (opts.prepareProgram) progSpec = opts.prepareProgram(progSpec, spec);
+        const relocated = applyCoreRelocations(withBtfTarget(raw), spec);
+        core[name] = relocated.report;
+        const progSpec = relocated.spec;
         if (progSpec.type === ProgType.UNSPEC) {
           throw new NotSupportedError(`program '${name}': section '${raw.sectionName}' names no known program type`, Errno.EINVAL);
         }
+        const loadOpts: LoadOptions = {
+          maps, ...(opts.logLevel !== undefined ? { logLevel: opts.logLevel } : {}),
+          ...(btf?.fd ? { btf: programBtf(progSpec, btf.fd.value) } : {}),
+        };
         programs[name] = Program.load(progSpec, loadOpts);
       }
-      return new ObjectCollection(spec, maps, programs, owned);
+      return new ObjectCollection(spec, maps, programs, owned, btf, core);
     } catch (err) {
       for (const p of Object.values(programs)) p.close();
       for (const m of owned) m.close();
+      btf?.fd?.close();
       throw err;
     }
   }
@@ -186,6 +210,7 @@ export class ObjectCollection implements Disposable {
     for (const m of this.mappings.values()) m.close();
     for (const p of Object.values(this.programs)) p.close();
     for (const m of this.owned) m.close();
+    this.btf?.fd?.close();
   }
 
   [Symbol.dispose](): void {

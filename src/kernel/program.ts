@@ -22,6 +22,16 @@ export interface LoadOptions {
   logLevel?: number;
   /** Initial verifier log buffer size in bytes. */
   logSize?: number;
+  /** Program BTF (clang-built objects): a loaded BTF fd plus kernel-format func_info/line_info records. */
+  btf?: ProgramBtf;
+}
+
+export interface ProgramBtf {
+  fd: number;
+  /** 8-byte records {insn, type_id}. */
+  funcInfo?: Uint8Array;
+  /** 16-byte records {insn, file_name_off, line_off, line_col}. */
+  lineInfo?: Uint8Array;
 }
 
 export interface TestRunOptions {
@@ -78,6 +88,7 @@ export class Program implements Disposable {
       expectedAttachType: spec.expectedAttachType ?? 0, attachBtfId: spec.attachBtfId ?? 0,
       flags: spec.flags ?? 0, kernVersion: spec.kernelVersion ?? 0,
       ...(logBuf ? { logBuf, logLevel } : {}),
+      ...(opts.btf ? btfAttr(opts.btf) : {}),
     });
     const what = `load program '${spec.name}' (${ProgType[spec.type] ?? spec.type})`;
     const wantLog = (opts.logLevel ?? 0) > 0;
@@ -150,6 +161,14 @@ export class Program implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+function btfAttr(b: ProgramBtf) {
+  return {
+    btfFd: b.fd,
+    ...(b.funcInfo?.byteLength ? { funcInfoRecSize: 8, funcInfo: b.funcInfo, funcInfoCnt: b.funcInfo.byteLength / 8 } : {}),
+    ...(b.lineInfo?.byteLength ? { lineInfoRecSize: 16, lineInfo: b.lineInfo, lineInfoCnt: b.lineInfo.byteLength / 16 } : {}),
+  };
 }
 
 function isVerifierErrno(errno: number): boolean {

@@ -2,6 +2,7 @@
 // tracing programs attached by section name observing this process's own events.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { loadVmlinuxBtf } from '../../src/btf/parse.js';
 import { readObjectFile } from '../../src/elf/object.js';
 import { ObjectCollection } from '../../src/kernel/object.js';
 import { RingBufferReader } from '../../src/kernel/readers/ringbuf.js';
@@ -134,4 +135,24 @@ kernelTest('XDP program attached by section name to lo in a netns counts UDP pac
   assert.equal(obj.variable('matched').get(), 4n);
   // eth 14 + ip 20 + udp 8 + 10 bytes of payload
   assert.equal(u64(obj.map('bytes').lookup(u32le(0))!), 4n * 52n);
+});
+
+kernelTest('CO-RE: task_struct reads, field existence, enum values and type sizes resolve against this kernel', () => {
+  using obj = ObjectCollection.loadFile(compileBpf('core'), { constants: { target_tgid: process.pid } });
+  assert.equal(obj.btfError, undefined);
+  using link = obj.attach('core_getppid');
+  const ppid = process.ppid;
+  assert.ok(!link.closed);
+  assert.ok((obj.variable('runs').get() as number) >= 1);
+  assert.equal(obj.variable('own_tgid').get(), process.pid);
+  assert.equal(obj.variable('parent_tgid').get(), ppid);
+  assert.equal(obj.variable('has_real_parent').get(), 1);
+  assert.equal(obj.variable('has_made_up_field').get(), 0);
+  assert.equal(obj.variable('ringbuf_type').get(), 27n);
+  assert.equal(obj.variable('enum_missing_exists').get(), 0);
+  const kernelTaskSize = BigInt(loadVmlinuxBtf().sizeOf(loadVmlinuxBtf().typeByName('task_struct', 4)!.id));
+  assert.equal(obj.variable('task_size').get(), kernelTaskSize);
+  const report = obj.core.core_getppid!;
+  assert.ok(report.some((r) => r.kind === 'FIELD_EXISTS' && r.targetValue === '0'));
+  assert.ok(report.some((r) => r.kind === 'FIELD_BYTE_OFFSET' && r.local.includes('real_parent')));
 });

@@ -66,6 +66,8 @@ export class RingBufferReader extends RecordReader<Uint8Array> {
   #consumed: number;
   /** Publish the consumer position at least this often so a producer can reuse space during a long drain. */
   readonly #publishEvery: number;
+  /** True when the last pass stopped before the producer position (busy record, full queue, closed). */
+  #stopped = false;
 
   constructor(map: RingBufferMapLike, opts: RingBufferReaderOptions = {}) {
     super(opts);
@@ -188,52 +190,131 @@ export class RingBufferReader extends RecordReader<Uint8Array> {
     const cb = this.#callback;
     const raw = this.#rawCallback;
     if (!cb && !raw && !this.iterating) return 0;
+    let delivered = 0;
+    for (;;) {
+      const produced = this.#loadProducerPos();
+      const available = produced - this.#consumed;
+      if (available <= 0) break;
+      // Each pass ends with #consumed and the consumer page up to date (also when a callback throws).
+      const taken = raw ? this.#drainRaw(raw, available) : this.#drainRecords(cb, available);
+      delivered += taken;
+      // Stopped early (a busy record, a full queue, or the reader closed): its commit or the next read resumes us.
+      if (this.#stopped) break;
+    }
+    return delivered;
+  }
+
+  /**
+   * The hot loop for onRawRecord: positions are tracked as an offset in the ring plus bytes left, both small
+   * integers, so nothing allocates and no BigInt appears per record. The consumer position is published once
+   * at the end (and every #publishEvery bytes, so a producer can reuse space during a long drain).
+   */
+  #drainRaw(raw: RawRecordCallback, available: number): number {
     const view = this.#view;
+    const words = this.#words;
+    const mask = this.size - 1;
+    const dataStart = this.#dataStart;
+    const publishEvery = this.#publishEvery;
+    const start = this.#consumed;
+    let offset = start & mask;
+    let done = 0; // bytes consumed in this pass
+    let published = 0;
+    let delivered = 0;
+    this.#stopped = false;
+    try {
+      while (done < available) {
+        const at = dataStart + offset;
+        const header = PLAIN_LOADS_ACQUIRE ? words[at >> 2]! : Atomics.load(words, at >> 2);
+        // Still being written: its commit will wake us, because we publish this very position below.
+        if (header & BUSY_BIT) {
+          this.#stopped = true;
+          break;
+        }
+        const length = header & LENGTH_MASK;
+        const step = (length + HEADER_SIZE + 7) & ~7;
+        done += step;
+        offset = (offset + step) & mask;
+        if ((header & DISCARD_BIT) === 0) {
+          delivered++;
+          raw(view, at + HEADER_SIZE, length);
+          // The callback may have closed the reader: the mapping is gone.
+          if (this.closed) {
+            this.#stopped = true;
+            break;
+          }
+        }
+        if (done - published >= publishEvery) {
+          this.#storeConsumerPos(start + done);
+          published = done;
+        }
+      }
+    } finally {
+      this.#consumed = start + done;
+      if (!this.closed) this.#storeConsumerPos(start + done);
+    }
+    return delivered;
+  }
+
+  /** The same walk for onRecord (a Uint8Array view or copy per record) and the async iterator's queue. */
+  #drainRecords(cb: RingRecordCallback | undefined, available: number): number {
     const words = this.#words;
     const buffer = this.#producerData.buffer;
     const mask = this.size - 1;
     const dataStart = this.#dataStart;
     const copy = this.copy;
     const publishEvery = this.#publishEvery;
-    let consumed = this.#consumed;
-    let published = consumed;
+    const start = this.#consumed;
+    let offset = start & mask;
+    let done = 0;
+    let published = 0;
     let delivered = 0;
+    this.#stopped = false;
     try {
-      for (;;) {
-        const produced = Number(Atomics.load(this.#producerPos, 0));
-        if (consumed >= produced) break;
-        while (consumed < produced) {
-          if (!cb && !raw && this.queueFull) return delivered;
-          // ToInt32 of `consumed` keeps its low 32 bits exactly, so masking is right past 4 GiB too.
-          const at = dataStart + (consumed & mask);
-          const header = PLAIN_LOADS_ACQUIRE ? words[at >> 2]! : Atomics.load(words, at >> 2);
-          // Still being written: its commit will wake us, because we publish this very position below.
-          if (header & BUSY_BIT) return delivered;
-          const length = header & LENGTH_MASK;
-          consumed += (length + HEADER_SIZE + 7) & ~7;
-          if ((header & DISCARD_BIT) === 0) {
-            delivered++;
-            if (raw) raw(view, at + HEADER_SIZE, length);
-            else if (cb) cb(copy ? new Uint8Array(buffer, at + HEADER_SIZE, length).slice() : new Uint8Array(buffer, at + HEADER_SIZE, length));
-            else this.enqueue(new Uint8Array(buffer, at + HEADER_SIZE, length).slice());
-            // The callback may have closed the reader: the mapping is gone.
-            if (this.closed) return delivered;
-          }
-          if (consumed - published >= publishEvery) {
-            Atomics.store(this.#consumerPos, 0, BigInt(consumed));
-            published = consumed;
+      while (done < available) {
+        if (!cb && this.queueFull) {
+          this.#stopped = true;
+          break;
+        }
+        const at = dataStart + offset;
+        const header = PLAIN_LOADS_ACQUIRE ? words[at >> 2]! : Atomics.load(words, at >> 2);
+        if (header & BUSY_BIT) {
+          this.#stopped = true;
+          break;
+        }
+        const length = header & LENGTH_MASK;
+        const step = (length + HEADER_SIZE + 7) & ~7;
+        done += step;
+        offset = (offset + step) & mask;
+        if ((header & DISCARD_BIT) === 0) {
+          delivered++;
+          const record = new Uint8Array(buffer, at + HEADER_SIZE, length);
+          if (cb) cb(copy ? record.slice() : record);
+          else this.enqueue(record.slice());
+          if (this.closed) {
+            this.#stopped = true;
+            break;
           }
         }
-        // Publish, then look again: a producer that committed meanwhile saw an older position and sent no wake-up.
-        Atomics.store(this.#consumerPos, 0, BigInt(consumed));
-        published = consumed;
+        if (done - published >= publishEvery) {
+          this.#storeConsumerPos(start + done);
+          published = done;
+        }
       }
-      return delivered;
     } finally {
-      // Also on a throwing callback: the record that threw counts as consumed, the rest stay for the next drain.
-      this.#consumed = consumed;
-      if (published !== consumed && !this.closed) Atomics.store(this.#consumerPos, 0, BigInt(consumed));
+      this.#consumed = start + done;
+      if (!this.closed) this.#storeConsumerPos(start + done);
     }
+    return delivered;
+  }
+
+  // Positions are u64 in the shared pages but stay far below 2^53 (8 PiB written), so they are JS numbers here.
+  // Atomics on BigUint64Array give the acquire/release ordering; they run once per pass, not per record.
+  #loadProducerPos(): number {
+    return Number(Atomics.load(this.#producerPos, 0));
+  }
+
+  #storeConsumerPos(pos: number): void {
+    Atomics.store(this.#consumerPos, 0, BigInt(pos));
   }
 
   protected override release(): void {

@@ -228,7 +228,7 @@ export class ProbeCodegen {
         const m = call.args[0] as A.MapRef;
         const keys = call.args.length === 2 ? [call.args[1]!] : m.keys;
         const key = this.buildKey(m.name, keys);
-        b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, R9).add(R2, key.off).call(Helper.map_delete_elem);
+        b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, this.base(key.off)).add(R2, key.off).call(Helper.map_delete_elem);
         return;
       }
       default:
@@ -248,10 +248,10 @@ export class ProbeCodegen {
     });
     const id = this.ctx.addFormat({ kind, format, args: layout, ...extra });
     const rec = this.frame.scratch(size);
-    b.st('dw', R9, rec, id);
+    b.st('dw', this.base(rec), rec, id);
     vals.forEach(({ v, t }, i) => this.storeTo({ k: 'mem', off: rec + layout[i]!.offset, size: storageSize(t) }, v));
     const sent = this.label('sent');
-    b.loadMap(R1, this.ctx.eventsMap).mov(R2, R9).add(R2, rec).mov(R3, size).mov(R4, 0).call(Helper.ringbuf_output)
+    b.loadMap(R1, this.ctx.eventsMap).mov(R2, this.base(rec)).add(R2, rec).mov(R3, size).mov(R4, 0).call(Helper.ringbuf_output)
       .jeq(R0, 0, sent).loadMapValue(R1, this.ctx.lostMap, 0).mov(R2, 1).atomic('dw', 'add', R1, 0, R2)
       .label(sent).mov(R0, 0);
   }
@@ -266,7 +266,7 @@ export class ProbeCodegen {
     const vals = keys.map((k) => this.value(k));
     const off = this.frame.scratch(total);
     if (decl.keys.length === 0) {
-      this.b.st('dw', R9, off, 0);
+      this.b.st('dw', this.base(off), off, 0);
     } else {
       let at = off;
       decl.keys.forEach((t, i) => {
@@ -284,7 +284,7 @@ export class ProbeCodegen {
     const t = decl.kind === 'value' ? decl.value : ({ k: 'int', size: 8, signed: true } as SType);
     const missing = this.label('miss');
     const done = this.label('read');
-    b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, R9).add(R2, key.off).call(Helper.map_lookup_elem);
+    b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, this.base(key.off)).add(R2, key.off).call(Helper.map_lookup_elem);
     if (isInt(t)) {
       const out = this.frame.slot();
       b.jeq(R0, 0, missing).ldx('dw', R1, R0, 0).stx('dw', R10, out, R1).ja(done)
@@ -294,9 +294,9 @@ export class ProbeCodegen {
     const size = storageSize(t);
     const out = this.frame.scratch(size);
     b.jeq(R0, 0, missing);
-    for (let i = 0; i < size; i += 8) b.ldx('dw', R1, R0, i).stx('dw', R9, out + i, R1);
+    for (let i = 0; i < size; i += 8) b.ldx('dw', R1, R0, i).stx('dw', this.base(out + i), out + i, R1);
     b.ja(done).label(missing);
-    for (let i = 0; i < size; i += 8) b.st('dw', R9, out + i, 0);
+    for (let i = 0; i < size; i += 8) b.st('dw', this.base(out + i), out + i, 0);
     b.label(done).mov(R0, 0);
     return { k: 'mem', off: out, size };
   }
@@ -308,7 +308,7 @@ export class ProbeCodegen {
     const valOff = this.frame.scratch(size);
     this.storeTo({ k: 'mem', off: valOff, size }, value);
     const key = this.buildKey(m.name, m.keys);
-    b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, R9).add(R2, key.off).mov(R3, R9).add(R3, valOff).mov(R4, 0)
+    b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, this.base(key.off)).add(R2, key.off).mov(R3, this.base(valOff)).add(R3, valOff).mov(R4, 0)
       .call(Helper.map_update_elem);
   }
 
@@ -323,14 +323,14 @@ export class ProbeCodegen {
       this.load(arg, R1);
       if (fn === 'hist') emitLog2Bucket(b, R1, R2, R3);
       else emitLinearBucket(b, R1, R3, decl.lhist!.min, decl.lhist!.max, decl.lhist!.step);
-      b.stx('dw', R9, key.off + key.size, R3);
+      b.stx('dw', this.base(key.off + key.size), key.off + key.size, R3);
     }
     const valueSize = fn === 'min' || fn === 'max' || fn === 'avg' || fn === 'stats' ? 16 : 8;
     const init = this.frame.scratch(valueSize);
     const argSlot = this.spill(arg);
     const missing = this.label('agg_new');
     const done = this.label('agg_done');
-    b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, R9).add(R2, key.off).call(Helper.map_lookup_elem);
+    b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, this.base(key.off)).add(R2, key.off).call(Helper.map_lookup_elem);
     b.jeq(R0, 0, missing);
     // Existing entry (this CPU's copy): update in place.
     b.ldx('dw', R1, R10, argSlot);
@@ -362,21 +362,21 @@ export class ProbeCodegen {
       case 'count':
       case 'hist':
       case 'lhist':
-        b.st('dw', R9, init, 1);
+        b.st('dw', this.base(init), init, 1);
         break;
       case 'sum':
-        b.stx('dw', R9, init, R1);
+        b.stx('dw', this.base(init), init, R1);
         break;
       case 'min':
       case 'max':
-        b.stx('dw', R9, init, R1).st('dw', R9, init + 8, 1);
+        b.stx('dw', this.base(init), init, R1).st('dw', this.base(init + 8), init + 8, 1);
         break;
       case 'avg':
       case 'stats':
-        b.st('dw', R9, init, 1).stx('dw', R9, init + 8, R1);
+        b.st('dw', this.base(init), init, 1).stx('dw', this.base(init + 8), init + 8, R1);
         break;
     }
-    b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, R9).add(R2, key.off).mov(R3, R9).add(R3, init).mov(R4, 0)
+    b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, this.base(key.off)).add(R2, key.off).mov(R3, this.base(init)).add(R3, init).mov(R4, 0)
       .call(Helper.map_update_elem).label(done).mov(R0, 0);
   }
 
@@ -441,7 +441,7 @@ export class ProbeCodegen {
         const elem = tt.elems[e.index]!;
         if (isInt(elem)) {
           const out = this.frame.slot();
-          b.ldx('dw', R1, R9, tuple.off + off).stx('dw', R10, out, R1);
+          b.ldx('dw', R1, this.base(tuple.off + off), tuple.off + off).stx('dw', R10, out, R1);
           return { k: 'slot', off: out };
         }
         return { k: 'mem', off: tuple.off + off, size: storageSize(elem) };
@@ -518,7 +518,7 @@ export class ProbeCodegen {
         return this.spillReg(R0);
       case 'comm': {
         const out = this.frame.scratch(16);
-        b.mov(R1, R9).add(R1, out).mov(R2, 16).call(Helper.get_current_comm);
+        b.mov(R1, this.base(out)).add(R1, out).mov(R2, 16).call(Helper.get_current_comm);
         return { k: 'mem', off: out, size: 16 };
       }
       case 'probe':
@@ -544,8 +544,8 @@ export class ProbeCodegen {
     if (t.k === 'str') {
       const size = align8(t.size);
       const out = this.frame.scratch(size);
-      b.st('dw', R9, out + size - 8, 0);
-      b.mov(R1, R9).add(R1, out).mov(R2, f.arrayLength ?? f.size).mov(R3, R6).add(R3, f.offset).call(Helper.probe_read_kernel);
+      b.st('dw', this.base(out + size - 8), out + size - 8, 0);
+      b.mov(R1, this.base(out)).add(R1, out).mov(R2, f.arrayLength ?? f.size).mov(R3, R6).add(R3, f.offset).call(Helper.probe_read_kernel);
       return { k: 'mem', off: out, size };
     }
     const size = f.size === 1 ? 'b' : f.size === 2 ? 'h' : f.size === 4 ? 'w' : 'dw';
@@ -571,10 +571,10 @@ export class ProbeCodegen {
     }
     const ptr = this.scalar(src);
     const out = this.frame.scratch(size);
-    for (let i = 0; i < size; i += 8) b.st('dw', R9, out + i, 0);
+    for (let i = 0; i < size; i += 8) b.st('dw', this.base(out + i), out + i, 0);
     const user = st.k === 'ptr' ? st.user : this.probe.attach.provider === 'uprobe' || this.probe.attach.provider === 'uretprobe';
     this.load(ptr, R3);
-    b.mov(R1, R9).add(R1, out).mov(R2, t.size).call(user ? Helper.probe_read_user_str : Helper.probe_read_kernel_str);
+    b.mov(R1, this.base(out)).add(R1, out).mov(R2, t.size).call(user ? Helper.probe_read_user_str : Helper.probe_read_kernel_str);
     return { k: 'mem', off: out, size };
   }
 
@@ -679,7 +679,7 @@ export class ProbeCodegen {
     const same = this.label('ssame');
     const end = this.label('scmp');
     for (let i = 0; i < n; i++) {
-      b.ldx('b', R1, R9, l.off + i).ldx('b', R2, R9, r.off + i).jne(R1, R2, differ).jeq(R1, 0, same);
+      b.ldx('b', R1, this.base(l.off + i), l.off + i).ldx('b', R2, this.base(r.off + i), r.off + i).jne(R1, R2, differ).jeq(R1, 0, same);
     }
     b.ja(same);
     b.label(differ).mov(R0, e.op === '==' ? 0 : 1).ja(end);
@@ -697,7 +697,7 @@ export class ProbeCodegen {
     const padded = new Uint8Array(size);
     padded.set(bytes);
     const view = new DataView(padded.buffer);
-    for (let i = 0; i < size; i += 4) this.b.st('w', R9, off + i, view.getInt32(i, true));
+    for (let i = 0; i < size; i += 4) this.b.st('w', this.base(off + i), off + i, view.getInt32(i, true));
     return { k: 'mem', off, size };
   }
 
@@ -734,14 +734,14 @@ export class ProbeCodegen {
     if (dst.k !== 'mem') throw new Error('internal: cannot store into an immediate');
     if (v.k !== 'mem') {
       this.load(v, R1);
-      b.stx('dw', R9, dst.off, R1);
-      for (let i = 8; i < dst.size; i += 8) b.st('dw', R9, dst.off + i, 0);
+      b.stx('dw', this.base(dst.off), dst.off, R1);
+      for (let i = 8; i < dst.size; i += 8) b.st('dw', this.base(dst.off + i), dst.off + i, 0);
       return;
     }
     if (v.off === dst.off) return;
     const n = Math.min(v.size, dst.size);
-    for (let i = 0; i < n; i += 8) b.ldx('dw', R1, R9, v.off + i).stx('dw', R9, dst.off + i, R1);
-    for (let i = n; i < dst.size; i += 8) b.st('dw', R9, dst.off + i, 0);
+    for (let i = 0; i < n; i += 8) b.ldx('dw', R1, this.base(v.off + i), v.off + i).stx('dw', this.base(dst.off + i), dst.off + i, R1);
+    for (let i = n; i < dst.size; i += 8) b.st('dw', this.base(dst.off + i), dst.off + i, 0);
   }
 }
 

@@ -29,7 +29,7 @@ export function loopRate(helpers: Helpers, calls: number): number {
 }
 
 export async function costOnce(helpers: Helpers, tool: Tool, calls: number, loops: number): Promise<CostSample> {
-  const run = new TracerRun(helpers.wrap, tool.command(countGetpid.text));
+  const run = new TracerRun(helpers.wrap, tool.command(countGetpid.text), { env: tool.env });
   try {
     await run.waitReady(30_000);
     const programs = programIdsOf(run.pid).map(programById).filter((p) => p?.type === ProgType.TRACEPOINT);

@@ -16,6 +16,16 @@ export interface LaunchSample {
   /** ms from the process gone to every program it held unloaded (undefined when not waited for). */
   releaseMs: number | undefined;
   exitCode: number;
+  /** bpfkit's runtime timings (BPFKIT_TRACE_TIMINGS), ms from runScript's start. */
+  timings?: RuntimeTimings;
+}
+
+export interface RuntimeTimings {
+  loadedMs: number;
+  attachedMs: number;
+  beganMs: number;
+  detachMs: number;
+  stopMs: number;
 }
 
 export interface LaunchOptions {
@@ -28,7 +38,7 @@ export interface LaunchOptions {
 }
 
 export async function launchOnce(helpers: Helpers, tool: Tool, script: BenchScript, opts: LaunchOptions): Promise<LaunchSample> {
-  const run = new TracerRun(helpers.wrap, tool.command(script.text));
+  const run = new TracerRun(helpers.wrap, tool.command(script.text), { env: tool.env });
   try {
     const startMs = await run.waitReady(opts.readyTimeoutMs);
     const programs = run.pid ? programIdsOf(run.pid) : [];
@@ -44,9 +54,11 @@ export async function launchOnce(helpers: Helpers, tool: Tool, script: BenchScri
       await run.waitExit(opts.exitTimeoutMs);
     } catch (err) {
       if (!(err instanceof Timeout)) throw err;
+      console.error(`bench: ${tool.name} ${script.name} still running ${opts.exitTimeoutMs} ms after the stop request: ${run.stuck}`);
       exitCapped = true;
       await run.waitExit(10_000).catch(() => {});
     }
+    const timings = /^timings: (\{.*\})$/m.exec(run.stderr);
     const exitMs = exitCapped ? opts.exitTimeoutMs : run.exitedAt - from;
     let releaseMs: number | undefined;
     if (programs.length > 0 && opts.releaseTimeoutMs > 0) {
@@ -59,6 +71,7 @@ export async function launchOnce(helpers: Helpers, tool: Tool, script: BenchScri
       maxRssMiB: (run.exit?.maxRssKiB ?? 0) / 1024,
       probes: run.probes || script.probes,
       exitCode: run.exit?.code ?? -1,
+      ...(timings ? { timings: JSON.parse(timings[1]!) as RuntimeTimings } : {}),
     };
   } finally {
     run.kill();

@@ -29,7 +29,7 @@ export async function printfOnce(helpers: Helpers, tool: Tool, calls: number, ti
       await sleep(5);
     }
     const driverPid = Number(driverOut.split('\n')[0]);
-    run = new TracerRun(helpers.wrap, tool.command(printfGetpid.text, [String(driverPid)]));
+    run = new TracerRun(helpers.wrap, tool.command(printfGetpid.text, [String(driverPid)]), { env: tool.env });
     await run.waitReady(30_000);
     await sleep(200);
     const exited = once(driver, 'exit');

@@ -2,6 +2,7 @@
 // exit status and peak RSS), its stdout read line by line as it arrives. Every child is tracked so that none
 // outlives the harness, whatever happens.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 const live = new Set<ChildProcess>();
@@ -35,8 +36,8 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 }
 
 /** Starts a plain child (tracked: killed if the harness ends first). Its process group is its own. */
-export function spawnTracked(argv: string[], stdio: Array<'pipe' | 'ignore'> = ['pipe', 'pipe', 'pipe']): ChildProcess {
-  const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: true });
+export function spawnTracked(argv: string[], stdio: Array<'pipe' | 'ignore'> = ['pipe', 'pipe', 'pipe'], env?: NodeJS.ProcessEnv): ChildProcess {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio, detached: true, ...(env ? { env } : {}) });
   live.add(child);
   child.on('exit', () => live.delete(child));
   child.on('error', () => live.delete(child));
@@ -102,13 +103,19 @@ export class TracerRun {
   lost = 0;
   text = '';
   stderr = '';
+  /** Set when waitExit timed out: where the tracer was stuck when it was killed. */
+  stuck: string | undefined;
   #partial: Buffer | undefined;
   #waiters = new Waiters();
   #wrapEnded = false;
 
-  constructor(wrapBinary: string, argv: string[]) {
+  readonly #readyLine: RegExp;
+
+  /** `readyLine`: the line that marks start-up done (default: exactly "ready"). */
+  constructor(wrapBinary: string, argv: string[], opts: { env?: NodeJS.ProcessEnv; readyLine?: RegExp } = {}) {
+    this.#readyLine = opts.readyLine ?? /^ready$/;
     this.launchedAt = performance.now();
-    this.child = spawnTracked([wrapBinary, ...argv], ['ignore', 'pipe', 'pipe', 'pipe']);
+    this.child = spawnTracked([wrapBinary, ...argv], ['ignore', 'pipe', 'pipe', 'pipe'], opts.env);
     this.child.stdout!.on('data', (chunk: Buffer) => this.#onStdout(chunk));
     this.child.stderr!.on('data', (chunk: Buffer) => {
       this.#keep('stderr', chunk.toString('utf8'));
@@ -168,6 +175,7 @@ export class TracerRun {
     try {
       await this.#waiters.until(() => this.#wrapEnded && this.exit !== undefined, ms, 'the tracer to exit');
     } catch (err) {
+      this.stuck = this.whereStuck();
       this.kill();
       throw err;
     }
@@ -185,6 +193,19 @@ export class TracerRun {
 
   kill(): void {
     killGroup(this.child);
+  }
+
+  /** Where the tracer is stuck (state, kernel wait channel and stack), for a report when it does not exit. */
+  whereStuck(): string {
+    const read = (f: string) => {
+      try {
+        return readFileSync(`/proc/${this.pid}/${f}`, 'utf8').trim();
+      } catch {
+        return '?';
+      }
+    };
+    const state = /^State:\s*(.*)$/m.exec(read('status'))?.[1] ?? '?';
+    return `state ${state}, wchan ${read('wchan')}, stack: ${read('stack').split('\n').slice(0, 6).map((l) => l.replace(/^\[<[0-9a-f]+>\] /, '')).join(' < ')}`;
   }
 
   #why(): string {
@@ -221,7 +242,7 @@ export class TracerRun {
   }
 
   #line(line: string): void {
-    if (this.readyAt === 0 && line === 'ready') {
+    if (this.readyAt === 0 && this.#readyLine.test(line)) {
       this.readyAt = performance.now();
       return;
     }

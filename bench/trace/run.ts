@@ -171,6 +171,27 @@ async function main(): Promise<number> {
     bare();
   }
 
+  // ---- where bpfkit's start-up goes: node alone, node + the command line, then the runtime's own timings
+  log('start-up breakdown');
+  const firstLine = async (argv: string[], readyLine: RegExp) => {
+    const run = new TracerRun(helpers.wrap, argv, { readyLine });
+    try {
+      const ms = await run.waitReady(30_000);
+      await run.waitExit(30_000);
+      return ms;
+    } finally {
+      run.kill();
+    }
+  };
+  const nodeAlone: number[] = [];
+  const commandLine: number[] = [];
+  for (let i = 0; i < opts.runs; i++) {
+    const a = await attempt('node alone', () => firstLine([process.execPath, '-e', 'console.log("ready")'], /^ready$/));
+    if (a !== undefined) nodeAlone.push(a);
+    const b = await attempt('bpfkit trace -V', () => firstLine([process.execPath, kit.entry!, 'trace', '-V'], /^bpfkit trace v/));
+    if (b !== undefined) commandLine.push(b);
+  }
+
   // ---- the table
   const rows: Row[] = [];
   const pick = (xs: LaunchSample[], f: (s: LaunchSample) => number | undefined) => xs.map(f).filter((v): v is number => v !== undefined);
@@ -224,6 +245,8 @@ async function main(): Promise<number> {
     const s = costs[tool];
     if (s && s.counted < s.calls) console.log(`  check: ${tool} counted ${s.counted} getpid calls of getpid_loop, ${s.calls} were made`);
   }
+  const breakdown = startupBreakdown(launches, nodeAlone, commandLine);
+  console.log(breakdown.text);
   console.log(`  bpfkit: ${kit.describe}; bpftrace: ${version}; kernel ${release()}; medians of ${opts.runs} launches `
     + `(${opts.allSyscalls ? 'sys_enter_*: 1 each, ' : ''}printf: ${opts.printfRuns} each); total ${((performance.now() - started) / 1000).toFixed(0)} s`);
   if (failures.length) {
@@ -233,11 +256,44 @@ async function main(): Promise<number> {
   if (opts.json) {
     writeJson(opts.json, {
       date: new Date().toISOString(), kernel: release(), node: process.version, bpftrace: version, bpfkit: kit.describe,
-      options: opts, failures, baselineLoopPerSec: baseline,
+      options: opts, failures, baselineLoopPerSec: baseline, bpfkitStartupBreakdown: breakdown.figures,
     }, rows, { launches: Object.fromEntries([...launches].map(([k, v]) => [k.name, v])), printf: printfs, cost: costs });
     log(`wrote ${opts.json}`);
   }
   return failures.length ? 1 : 0;
+}
+
+/** Medians of where bpfkit's start-up (and stop) time goes, per script. */
+function startupBreakdown(launches: Map<BenchScript, Samples>, nodeAlone: number[], commandLine: number[]) {
+  const head = ['script', 'launch→ready', 'before run', 'load', 'attach', 'BEGIN', 'detach', 'stop'];
+  const figures: Record<string, Record<string, number>> = {};
+  const body: string[][] = [];
+  for (const [script, s] of launches) {
+    const xs = s.bpfkit.filter((x) => x.timings);
+    if (xs.length === 0) continue;
+    const m = (f: (x: LaunchSample) => number) => median(xs.map(f));
+    const f = {
+      ready: m((x) => x.startMs),
+      beforeRun: m((x) => x.startMs - x.timings!.beganMs),
+      load: m((x) => x.timings!.loadedMs),
+      attach: m((x) => x.timings!.attachedMs - x.timings!.loadedMs),
+      begin: m((x) => x.timings!.beganMs - x.timings!.attachedMs),
+      detach: m((x) => x.timings!.detachMs),
+      stop: m((x) => x.timings!.stopMs),
+    };
+    figures[script.name] = f;
+    body.push([script.name, ...Object.values(f).map((v) => v.toFixed(1))]);
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+  const text = [
+    `  bpfkit start-up, medians in ms: node alone (launch → first line) ${median(nodeAlone).toFixed(1)}; `
+      + `node + bpfkit's command line loaded (trace -V) ${median(commandLine).toFixed(1)}.`,
+    '  "before run": launch → the runtime starts (node, modules, compile); load/attach/BEGIN/detach/stop: the runtime\'s',
+    '  BPFKIT_TRACE_TIMINGS (detach: closing the attachments; stop: stop request → maps printed).',
+    line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line),
+  ].join('\n');
+  return { text, figures: { nodeAloneMs: median(nodeAlone), commandLineMs: median(commandLine), scripts: figures } };
 }
 
 try {
@@ -247,4 +303,6 @@ try {
   process.exitCode = 1;
 } finally {
   killAll();
+  // Do not wait for anything left behind (a killed tracer still tearing down in the kernel holds our pipes).
+  setTimeout(() => process.exit(), 100).unref();
 }

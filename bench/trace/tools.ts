@@ -11,6 +11,10 @@ export interface Tool {
   command(script: string, args?: string[]): string[];
   /** How it is run, for the report. */
   describe: string;
+  /** bpfkit: the script node runs. */
+  entry?: string;
+  /** Its environment. */
+  env: NodeJS.ProcessEnv;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -25,6 +29,7 @@ export function bpftraceTool(): Tool {
     name: 'bpftrace',
     command: (script, args = []) => [BPFTRACE, '-e', script, ...args],
     describe: BPFTRACE,
+    env: process.env,
   };
 }
 
@@ -40,6 +45,9 @@ export function bpfkitTool(entry?: string): Tool {
     name: 'bpfkit',
     command: (script, args = []) => [process.execPath, path, 'trace', '-e', script, ...args],
     describe: `node ${path.startsWith(repoRoot) ? path.slice(repoRoot.length + 1) : path} trace`,
+    // The runtime's own timings (load, attach, BEGIN, detach) on stderr at exit, for the start-up breakdown.
+    env: { ...process.env, BPFKIT_TRACE_TIMINGS: '1' },
+    entry: path,
   };
 }
 

@@ -208,6 +208,18 @@ export class ProgramBuilder {
     return this.emit({ opcode: Class.JMP | JmpOp.EXIT, dst: 0, src: 0, offset: 0, imm: 0 });
   }
 
+  /** Puts instructions (label form, from `instructions()` of another builder) before everything emitted so far. */
+  prepend(insns: readonly Instruction[]): this {
+    this.insns.unshift(...insns);
+    return this;
+  }
+
+  /** The instructions emitted so far, in label form (jumps not resolved). */
+  instructions(): Instruction[] {
+    if (this.pendingLabels.length > 0) throw new Error(`label(s) ${this.pendingLabels.join(', ')} mark no instruction`);
+    return this.insns.map((i) => ({ ...i }));
+  }
+
   /**
    * Resolved instructions: jump offsets and local call targets filled in, labels kept as symbols.
    * `dropUnreachable` removes code no path reaches (generated code often has some; the verifier refuses it).

@@ -106,3 +106,37 @@ test('10,000 randomly mutated objects: each reads or fails with a typed error', 
   assert.ok(failed > 100, `only ${failed} mutations were rejected`);
   assert.ok(ms < 60_000, `took ${ms} ms`);
 });
+
+test('bad BTF: a broken .BTF header or type section is an ObjectError naming .BTF', () => {
+  const bytes = new Uint8Array(readFileSync(compileBpf('tracing')));
+  const { shoff, shnum, entsize } = sectionHeaders(bytes);
+  const shstrndx = le(bytes).getUint16(62, true);
+  const strOff = Number(le(bytes).getBigUint64(shoff + shstrndx * entsize + 24, true));
+  const nameOf = (i: number) => {
+    const at = strOff + le(bytes).getUint32(shoff + i * entsize, true);
+    return new TextDecoder().decode(bytes.subarray(at, bytes.indexOf(0, at)));
+  };
+  let btfAt = -1;
+  let btfSize = 0;
+  for (let i = 1; i < shnum; i++) {
+    if (nameOf(i) !== '.BTF') continue;
+    btfAt = Number(le(bytes).getBigUint64(shoff + i * entsize + 24, true));
+    btfSize = Number(le(bytes).getBigUint64(shoff + i * entsize + 32, true));
+  }
+  assert.ok(btfAt > 0);
+  const badMagic = bytes.slice();
+  badMagic[btfAt] = 0;
+  const e = expectTyped(badMagic, 'BTF magic');
+  assert.ok(e instanceof ObjectError);
+  assert.match(e.message, /bad \.BTF/);
+  // Type section length past the end of the section.
+  const badLen = bytes.slice();
+  le(badLen).setUint32(btfAt + 12, btfSize * 4, true);
+  assert.match(expectTyped(badLen, 'BTF type_len')!.message, /bad \.BTF/);
+  // Scribble over the type records.
+  for (let seed = 0; seed < 200; seed++) {
+    const junk = bytes.slice();
+    for (let i = 0; i < 16; i++) junk[btfAt + 24 + ((seed * 7919 + i * 104729) % (btfSize - 24))] = (seed * 31 + i) & 0xff;
+    expectTyped(junk, `BTF junk ${seed}`);
+  }
+});

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import type { BtfMapSpec } from '../../src/elf/btf-maps.js';
 import { readObject, readObjectFile, type ObjectSpec } from '../../src/elf/object.js';
 import { classifySection } from '../../src/elf/sections.js';
 import { JmpOp, Class, PseudoLoad, isWide } from '../../src/isa/opcodes.js';
@@ -138,4 +139,43 @@ test('the reader does not depend on the file: bytes from a Buffer view at an off
   padded.set(raw, 3);
   const spec = readObject(padded.subarray(3));
   assert.equal(Object.keys(spec.programs).length, 3);
+});
+
+test('BTF map definitions: map-in-map inner definitions, pinning, flags, explicit sizes, map_extra', () => {
+  const spec = readObjectFile(compileBpf('mapdefs'));
+  const outer = spec.maps.outer!;
+  assert.equal(outer.type, MapType.ARRAY_OF_MAPS);
+  assert.equal(outer.keySize, 4);
+  assert.equal(outer.valueSize, 4);
+  assert.equal(outer.maxEntries, 2);
+  assert.equal(outer.innerMap?.type, MapType.ARRAY);
+  assert.equal(outer.innerMap?.valueSize, 8);
+  assert.equal(outer.innerMap?.maxEntries, 4);
+  const hash = spec.maps.pinned_hash as BtfMapSpec;
+  assert.equal(hash.pinning, 1);
+  assert.equal(hash.flags, MapFlags.NO_PREALLOC);
+  assert.equal(hash.keySize, 8);
+  assert.equal(hash.valueSize, 8); // struct { u32; u16 } padded
+  assert.equal(spec.btfTypes!.format(hash.valueTypeId!).startsWith('struct'), true);
+  assert.deepEqual([spec.maps.sized!.keySize, spec.maps.sized!.valueSize, spec.maps.sized!.type], [4, 24, MapType.PERCPU_ARRAY]);
+  assert.equal(spec.maps.bloom!.mapExtra, 3n);
+  assert.equal(spec.maps.bloom!.keySize, 0);
+  assert.equal(spec.maps.jumps!.type, MapType.PROG_ARRAY);
+  assert.deepEqual(spec.btfMapNames.sort(), ['bloom', 'jumps', 'outer', 'pinned_hash', 'sized']);
+});
+
+test('func_info, line_info and CO-RE records move with their functions into each linked program', () => {
+  const spec = readObjectFile(compileBpf('subprogs'));
+  for (const p of Object.values(spec.programs)) {
+    assert.deepEqual(p.funcInfo.map((f) => f.insn), p.functions.map((f) => f.slot));
+    assert.ok(p.lineInfo.length > 0);
+    assert.ok(p.lineInfo.every((l) => l.fileName.endsWith('subprogs.bpf.c')));
+  }
+  const first = spec.programs.xdp_first!;
+  const square = first.functions.find((f) => f.name === 'square')!;
+  const insn = first.instructions.find((i) => i.symbol === 'square')!;
+  assert.match(insn.source!.text!, /square|return x \* x/);
+  assert.ok(first.lineInfo.some((l) => l.insn === square.slot));
+  const core = readObjectFile(compileBpf('core')).programs.core_getppid!;
+  assert.ok(core.coreRelos.length >= 7);
 });

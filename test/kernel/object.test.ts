@@ -156,3 +156,16 @@ kernelTest('CO-RE: task_struct reads, field existence, enum values and type size
   assert.ok(report.some((r) => r.kind === 'FIELD_EXISTS' && r.targetValue === '0'));
   assert.ok(report.some((r) => r.kind === 'FIELD_BYTE_OFFSET' && r.local.includes('real_parent')));
 });
+
+kernelTest('BTF map definitions load: map-in-map with its inner template, per-CPU, bloom filter, prog array', () => {
+  using obj = ObjectCollection.loadFile(compileBpf('mapdefs'));
+  assert.equal(obj.btfError, undefined);
+  assert.deepEqual(Object.keys(obj.maps).sort(), ['bloom', 'jumps', 'outer', 'pinned_hash', 'sized']);
+  const info = (name: string) => JSON.parse(execFileSync('bpftool', ['-j', 'map', 'show', 'id', String(obj.map(name).info().id)], { encoding: 'utf8' })) as
+    { type: string; bytes_key: number; bytes_value: number; max_entries: number; flags: number; btf_id?: number };
+  assert.equal(info('outer').type, 'array_of_maps');
+  assert.equal(info('sized').bytes_value, 24);
+  assert.equal(info('pinned_hash').flags, 1);
+  assert.ok(info('pinned_hash').btf_id! > 0, 'the hash map carries BTF key/value types');
+  assert.equal(obj.program('xdp_maps').testRun({ data: new Uint8Array(64) }).retval, 2); // sized hit + bloom miss
+});

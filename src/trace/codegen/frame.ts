@@ -7,6 +7,8 @@ export class FrameError extends Error {
 }
 
 const STACK_LIMIT = 512;
+/** Stack bytes that memory regions may use; the rest stays for 8-byte integer slots. */
+const STACK_MEM_BUDGET = 320;
 /** The scratch buffer's size cap per program (a per-CPU array value). */
 export const SCRATCH_LIMIT = 32 * 1024;
 
@@ -30,6 +32,20 @@ export class Frame {
     if (this.scratchTop > SCRATCH_LIMIT) throw new FrameError(`the probe needs more than ${SCRATCH_LIMIT} bytes of scratch memory`);
     this.scratchUsed = Math.max(this.scratchUsed, this.scratchTop);
     return off;
+  }
+
+  /**
+   * Memory for a string, tuple, key or record: on the stack while it has room (no scratch-buffer lookup needed,
+   * and the verifier tracks stack bytes precisely), else in the scratch buffer. Negative offsets are R10-relative,
+   * non-negative ones R9-relative.
+   */
+  mem(size: number): number {
+    const rounded = Math.ceil(Math.max(size, 8) / 8) * 8;
+    if (this.stackTop + rounded <= STACK_MEM_BUDGET) {
+      this.stackTop += rounded;
+      return -this.stackTop;
+    }
+    return this.scratch(rounded);
   }
 
   /** Remembers the current allocation so a statement's temporaries can be released after it. */

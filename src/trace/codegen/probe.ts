@@ -54,19 +54,9 @@ export class ProbeCodegen {
 
   generate(): Instruction[] {
     const b = this.b;
-    // Prologue: a stopping script's probes return at once (see ConstSlot.Stopped); keep the context; find this
-    // CPU's scratch buffer.
-    const provider = this.probe.attach.provider;
-    if (provider !== 'BEGIN' && provider !== 'END') {
-      b.loadMapValue(R2, this.ctx.constsMap, ConstSlot.Stopped * 8).ldx('dw', R2, R2, 0).jne(R2, 0, 'probe_stopped');
-    }
-    b.mov(R6, R1);
-    const keySlot = this.frame.slot();
-    b.st('dw', R10, keySlot, 0).mov(R2, R10).add(R2, keySlot).loadMap(R1, this.ctx.scratchMap)
-      .call(Helper.map_lookup_elem).jne(R0, 0, 'have_scratch').mov(R0, 0).exit().label('have_scratch').mov(R9, R0);
     // Variables live for the whole probe: allocate and zero them before any statement's temporaries.
     for (const [name, t] of this.probe.variables) {
-      const loc: Val = isInt(t) ? { k: 'slot', off: this.frame.slot() } : { k: 'mem', off: this.frame.scratch(storageSize(t)), size: storageSize(t) };
+      const loc: Val = isInt(t) ? { k: 'slot', off: this.frame.slot() } : { k: 'mem', off: this.frame.mem(storageSize(t)), size: storageSize(t) };
       this.vars.set(name, loc);
       this.storeTo(loc, { k: 'imm', v: 0n });
     }
@@ -81,7 +71,32 @@ export class ProbeCodegen {
     }
     this.block(p.block);
     b.label(this.exitLabel).label('probe_stopped').mov(R0, 0).exit();
+    b.prepend(this.prologue());
     return b.build({ dropUnreachable: true });
+  }
+
+  /**
+   * Runs before the body: a stopping script's probes return at once (see ConstSlot.Stopped); R6 keeps the
+   * context; R9 gets this CPU's scratch buffer, only when the body needed one.
+   */
+  private prologue(): Instruction[] {
+    const p = newBuilder();
+    const provider = this.probe.attach.provider;
+    if (provider !== 'BEGIN' && provider !== 'END') {
+      p.loadMapValue(R2, this.ctx.constsMap, ConstSlot.Stopped * 8).ldx('dw', R2, R2, 0).jne(R2, 0, 'probe_stopped');
+    }
+    p.mov(R6, R1);
+    if (this.frame.scratchUsed > 0) {
+      const keySlot = this.frame.slot();
+      p.st('w', R10, keySlot, 0).mov(R2, R10).add(R2, keySlot).loadMap(R1, this.ctx.scratchMap)
+        .call(Helper.map_lookup_elem).jne(R0, 0, 'have_scratch').ja('probe_stopped').label('have_scratch').mov(R9, R0);
+    }
+    return p.instructions();
+  }
+
+  /** R9 for scratch-buffer offsets, R10 for stack ones (see Frame.mem). */
+  private base(off: number): Register {
+    return off < 0 ? R10 : R9;
   }
 
   get scratchSize(): number {
@@ -133,10 +148,14 @@ export class ProbeCodegen {
         this.load(c, R1);
         b.jeq(R1, 0, elseLabel);
         this.block(s.then);
-        b.ja(end).label(elseLabel);
-        if (s.else) this.block(s.else);
-        b.mov(R0, 0).label(end);
-        b.mov(R0, 0);
+        // Labels attach to whatever instruction comes next (the epilogue at the latest).
+        if (s.else) {
+          b.ja(end).label(elseLabel);
+          this.block(s.else);
+        } else {
+          b.label(elseLabel);
+        }
+        b.label(end);
         return;
       }
       case 'Unroll': {
@@ -147,14 +166,14 @@ export class ProbeCodegen {
       case 'While': {
         const top = this.label('while');
         const end = this.label('endwhile');
-        b.label(top).mov(R0, 0);
+        b.label(top);
         const c = this.scalar(s.cond);
         this.load(c, R1);
         b.jeq(R1, 0, end);
         this.loops.push({ top, end });
         this.block(s.body);
         this.loops.pop();
-        b.ja(top).label(end).mov(R0, 0);
+        b.ja(top).label(end);
         return;
       }
       case 'Jump': {
@@ -247,13 +266,13 @@ export class ProbeCodegen {
       return { type: valueTypeOf(t), offset };
     });
     const id = this.ctx.addFormat({ kind, format, args: layout, ...extra });
-    const rec = this.frame.scratch(size);
+    const rec = this.frame.mem(size);
     b.st('dw', this.base(rec), rec, id);
     vals.forEach(({ v, t }, i) => this.storeTo({ k: 'mem', off: rec + layout[i]!.offset, size: storageSize(t) }, v));
     const sent = this.label('sent');
     b.loadMap(R1, this.ctx.eventsMap).mov(R2, this.base(rec)).add(R2, rec).mov(R3, size).mov(R4, 0).call(Helper.ringbuf_output)
       .jeq(R0, 0, sent).loadMapValue(R1, this.ctx.lostMap, 0).mov(R2, 1).atomic('dw', 'add', R1, 0, R2)
-      .label(sent).mov(R0, 0);
+      .label(sent);
   }
 
   // ---------- maps ----------
@@ -264,7 +283,10 @@ export class ProbeCodegen {
     const keySize = decl.keys.length === 0 ? 8 : decl.keys.reduce((n, t) => n + storageSize(t), 0);
     const total = keySize + (bucketSpace ? 8 : 0);
     const vals = keys.map((k) => this.value(k));
-    const off = this.frame.scratch(total);
+    // One string or tuple key of exactly the key's size is its own key: no copy.
+    const only = vals[0];
+    if (!bucketSpace && vals.length === 1 && only?.k === 'mem' && only.size === keySize) return { off: only.off, size: keySize };
+    const off = this.frame.mem(total);
     if (decl.keys.length === 0) {
       this.b.st('dw', this.base(off), off, 0);
     } else {
@@ -288,16 +310,16 @@ export class ProbeCodegen {
     if (isInt(t)) {
       const out = this.frame.slot();
       b.jeq(R0, 0, missing).ldx('dw', R1, R0, 0).stx('dw', R10, out, R1).ja(done)
-        .label(missing).st('dw', R10, out, 0).label(done).mov(R0, 0);
+        .label(missing).st('dw', R10, out, 0).label(done);
       return { k: 'slot', off: out };
     }
     const size = storageSize(t);
-    const out = this.frame.scratch(size);
+    const out = this.frame.mem(size);
     b.jeq(R0, 0, missing);
     for (let i = 0; i < size; i += 8) b.ldx('dw', R1, R0, i).stx('dw', this.base(out + i), out + i, R1);
     b.ja(done).label(missing);
     for (let i = 0; i < size; i += 8) b.st('dw', this.base(out + i), out + i, 0);
-    b.label(done).mov(R0, 0);
+    b.label(done);
     return { k: 'mem', off: out, size };
   }
 
@@ -305,7 +327,7 @@ export class ProbeCodegen {
     const b = this.b;
     const decl = this.ctx.decl(m.name);
     const size = storageSize(decl.value);
-    const valOff = this.frame.scratch(size);
+    const valOff = this.frame.mem(size);
     this.storeTo({ k: 'mem', off: valOff, size }, value);
     const key = this.buildKey(m.name, m.keys);
     b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, this.base(key.off)).add(R2, key.off).mov(R3, this.base(valOff)).add(R3, valOff).mov(R4, 0)
@@ -326,14 +348,16 @@ export class ProbeCodegen {
       b.stx('dw', this.base(key.off + key.size), key.off + key.size, R3);
     }
     const valueSize = fn === 'min' || fn === 'max' || fn === 'avg' || fn === 'stats' ? 16 : 8;
-    const init = this.frame.scratch(valueSize);
-    const argSlot = this.spill(arg);
+    const init = this.frame.mem(valueSize);
+    // count/hist/lhist only add one: their argument needs no slot.
+    const usesArg = !['count', 'hist', 'lhist'].includes(fn);
+    const argSlot = usesArg ? this.spill(arg) : 0;
     const missing = this.label('agg_new');
     const done = this.label('agg_done');
     b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, this.base(key.off)).add(R2, key.off).call(Helper.map_lookup_elem);
     b.jeq(R0, 0, missing);
     // Existing entry (this CPU's copy): update in place.
-    b.ldx('dw', R1, R10, argSlot);
+    if (usesArg) b.ldx('dw', R1, R10, argSlot);
     switch (fn) {
       case 'count':
       case 'hist':
@@ -357,7 +381,7 @@ export class ProbeCodegen {
     }
     b.ja(done).label(missing);
     // New entry: write the first value and insert it.
-    b.ldx('dw', R1, R10, argSlot);
+    if (usesArg) b.ldx('dw', R1, R10, argSlot);
     switch (fn) {
       case 'count':
       case 'hist':
@@ -377,7 +401,7 @@ export class ProbeCodegen {
         break;
     }
     b.loadMap(R1, this.ctx.mapName(m.name)).mov(R2, this.base(key.off)).add(R2, key.off).mov(R3, this.base(init)).add(R3, init).mov(R4, 0)
-      .call(Helper.map_update_elem).label(done).mov(R0, 0);
+      .call(Helper.map_update_elem).label(done);
   }
 
   // ---------- expressions ----------
@@ -422,13 +446,13 @@ export class ProbeCodegen {
         const c = this.scalar(e.cond);
         const elseLabel = this.label('telse');
         const end = this.label('tend');
-        const out: Val = isInt(t) ? { k: 'slot', off: this.frame.slot() } : { k: 'mem', off: this.frame.scratch(storageSize(t)), size: storageSize(t) };
+        const out: Val = isInt(t) ? { k: 'slot', off: this.frame.slot() } : { k: 'mem', off: this.frame.mem(storageSize(t)), size: storageSize(t) };
         this.load(c, R1);
         b.jeq(R1, 0, elseLabel);
         this.storeTo(out, this.value(e.then));
         b.ja(end).label(elseLabel);
         this.storeTo(out, this.value(e.else));
-        b.label(end).mov(R0, 0);
+        b.label(end);
         return out;
       }
       case 'FieldAccess':
@@ -462,7 +486,7 @@ export class ProbeCodegen {
         const t = this.type(e) as Extract<SType, { k: 'tuple' }>;
         const size = storageSize(t);
         const vals = e.elements.map((x) => this.value(x));
-        const out = this.frame.scratch(size);
+        const out = this.frame.mem(size);
         let at = out;
         t.elems.forEach((et, i) => {
           this.storeTo({ k: 'mem', off: at, size: storageSize(et) }, vals[i]!);
@@ -517,7 +541,7 @@ export class ProbeCodegen {
         b.call(Helper.get_current_task);
         return this.spillReg(R0);
       case 'comm': {
-        const out = this.frame.scratch(16);
+        const out = this.frame.mem(16);
         b.mov(R1, this.base(out)).add(R1, out).mov(R2, 16).call(Helper.get_current_comm);
         return { k: 'mem', off: out, size: 16 };
       }
@@ -543,7 +567,7 @@ export class ProbeCodegen {
     const t = fieldType(f, this.probe.attach);
     if (t.k === 'str') {
       const size = align8(t.size);
-      const out = this.frame.scratch(size);
+      const out = this.frame.mem(size);
       b.st('dw', this.base(out + size - 8), out + size - 8, 0);
       b.mov(R1, this.base(out)).add(R1, out).mov(R2, f.arrayLength ?? f.size).mov(R3, R6).add(R3, f.offset).call(Helper.probe_read_kernel);
       return { k: 'mem', off: out, size };
@@ -565,12 +589,12 @@ export class ProbeCodegen {
     const st = this.type(src);
     if (isStr(st)) {
       const v = this.value(src);
-      const out = this.frame.scratch(size);
+      const out = this.frame.mem(size);
       this.storeTo({ k: 'mem', off: out, size }, v);
       return { k: 'mem', off: out, size };
     }
     const ptr = this.scalar(src);
-    const out = this.frame.scratch(size);
+    const out = this.frame.mem(size);
     for (let i = 0; i < size; i += 8) b.st('dw', this.base(out + i), out + i, 0);
     const user = st.k === 'ptr' ? st.user : this.probe.attach.provider === 'uprobe' || this.probe.attach.provider === 'uretprobe';
     this.load(ptr, R3);
@@ -693,7 +717,7 @@ export class ProbeCodegen {
   private stringConstant(s: string): Val {
     const bytes = Buffer.from(s + '\0', 'utf8');
     const size = align8(bytes.length);
-    const off = this.frame.scratch(size);
+    const off = this.frame.mem(size);
     const padded = new Uint8Array(size);
     padded.set(bytes);
     const view = new DataView(padded.buffer);

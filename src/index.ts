@@ -41,3 +41,13 @@ export {
   type PerfEventArrayMapLike,
 } from './kernel/readers/perf.js';
 export { type ReaderOptions } from './kernel/readers/reader.js';
+export {
+  readObject, readObjectFile, ObjectError, type ObjectSpec, type ObjectProgramSpec, type GlobalVariable,
+  type LinkedFunction, type DataSection, type ReadObjectOptions,
+} from './elf/object.js';
+export { classifySection, type SectionKind } from './elf/sections.js';
+export { generateTypes, type GenTypesOptions } from './elf/gen-types.js';
+export {
+  ObjectCollection, Variable, attachBySection, AttachNotPossibleError, type LoadObjectOptions, type AttachContext,
+  type VariableValue,
+} from './kernel/object.js';

@@ -94,7 +94,7 @@ async function smokeTest(helpers: Helpers, tool: Tool): Promise<string | undefin
 
 type Samples = Record<Tool['name'], LaunchSample[]>;
 
-const launchDefaults: LaunchOptions = { readyTimeoutMs: 30_000, exitTimeoutMs: 30_000, holdMs: 300, releaseTimeoutMs: 15_000 };
+const launchDefaults: LaunchOptions = { readyTimeoutMs: 30_000, exitTimeoutMs: 10_000, holdMs: 300, releaseTimeoutMs: 15_000 };
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));
@@ -213,9 +213,19 @@ async function main(): Promise<number> {
   for (const [script, s] of launches) {
     rows.push(launchRow(`start-up: ${label(script, s)}`, 'ms', s, (x) => x.startMs, { op: '<=', value: script === trivial ? 1 : 0.5 }));
   }
+  const stuckNotes: string[] = [];
   for (const [script, s] of launches) {
     const how = script === trivial ? 'exit() → gone' : 'SIGINT → gone';
-    rows.push(launchRow(`exit: ${script.name}, ${how}`, 'ms', s, (x) => x.exitMs, { op: '<=', value: 0.1 }, (x) => x.exitCapped));
+    if (script === allSyscalls) {
+      rows.push(launchRow(`exit: ${script.name}, ${how}`, 'ms', s, (x) => x.exitMs, { op: '<=', value: 0.1 }, (x) => x.exitCapped));
+      continue;
+    }
+    // A run that ignored SIGINT (seen with bpftrace: asleep in epoll_wait) is left out of the median, and counted.
+    rows.push(launchRow(`exit: ${script.name}, ${how}`, 'ms', s, (x) => (x.exitCapped ? undefined : x.exitMs), { op: '<=', value: 0.1 }));
+    for (const tool of ['bpfkit', 'bpftrace'] as const) {
+      const stuck = s[tool].filter((x) => x.exitCapped).length;
+      if (stuck) stuckNotes.push(`${tool} ${script.name}: ${stuck} of ${s[tool].length} runs still running ${launchDefaults.exitTimeoutMs / 1000} s after SIGINT (killed; left out of the exit median)`);
+    }
   }
   for (const [script, s] of launches) {
     if (script === trivial) continue;
@@ -245,6 +255,7 @@ async function main(): Promise<number> {
     const s = costs[tool];
     if (s && s.counted < s.calls) console.log(`  check: ${tool} counted ${s.counted} getpid calls of getpid_loop, ${s.calls} were made`);
   }
+  for (const note of stuckNotes) console.log(`  ${note}`);
   const breakdown = startupBreakdown(launches, nodeAlone, commandLine);
   console.log(breakdown.text);
   console.log(`  bpfkit: ${kit.describe}; bpftrace: ${version}; kernel ${release()}; medians of ${opts.runs} launches `
@@ -256,7 +267,7 @@ async function main(): Promise<number> {
   if (opts.json) {
     writeJson(opts.json, {
       date: new Date().toISOString(), kernel: release(), node: process.version, bpftrace: version, bpfkit: kit.describe,
-      options: opts, failures, baselineLoopPerSec: baseline, bpfkitStartupBreakdown: breakdown.figures,
+      options: opts, failures, stuck: stuckNotes, baselineLoopPerSec: baseline, bpfkitStartupBreakdown: breakdown.figures,
     }, rows, { launches: Object.fromEntries([...launches].map(([k, v]) => [k.name, v])), printf: printfs, cost: costs });
     log(`wrote ${opts.json}`);
   }

@@ -111,7 +111,8 @@ interface Func {
 
 /** Parses an ELF BPF object. Throws ObjectError (or ElfError) on malformed input. */
 export function readObject(bytes: Uint8Array, opts: ReadObjectOptions = {}): ObjectSpec {
-  return new ObjectReader(bytes, opts).read();
+  // BTF is decoded lazily, so a bad type or string can surface anywhere in the reader: report it as the object's.
+  return parseBtf(() => new ObjectReader(bytes, opts).read(), '.BTF');
 }
 
 /** Runs a BTF decoding step, turning its errors into ObjectErrors that say which part was bad. */
@@ -137,6 +138,7 @@ class ObjectReader {
   private readonly btfMapNames: Array<{ name: string; offset: number }> = [];
   private legacyMapsByOffset = new Map<string, string>(); // `${shndx}:${offset}` → map name
   private btfExt: BtfExt | undefined;
+  private readonly kconfigVars: Record<string, GlobalVariable> = {};
 
   constructor(bytes: Uint8Array, private readonly opts: ReadObjectOptions) {
     this.elf = ElfFile.parse(bytes);
@@ -162,6 +164,7 @@ class ObjectReader {
     const btfExt = btfExtSection ? this.elf.sectionData(btfExtSection) : undefined;
     const btfTypes = btf ? parseBtf(() => Btf.parse(btf), '.BTF') : undefined;
     this.btfExt = btfTypes && btfExt && !this.opts.ignoreBtfExt ? parseBtf(() => parseBtfExt(btfExt, btfTypes), '.BTF.ext') : undefined;
+    if (btfTypes) this.readKconfig(btfTypes);
     if (this.btfMapNames.length > 0) {
       if (!btfTypes) throw new ObjectError(`the object defines maps in .maps (${this.btfMapNames.map((m) => m.name).join(', ')}) but has no .BTF section`);
       Object.assign(this.maps, parseBtf(() => decodeBtfMaps(btfTypes, this.btfMapNames), '.maps BTF'));
@@ -174,7 +177,7 @@ class ObjectReader {
       programs[f.name] = this.link(f, license, kernelVersion);
     }
     const spec: ObjectSpec = {
-      maps: this.maps, programs, variables: this.readVariables(), dataSections: this.dataSections, license,
+      maps: this.maps, programs, variables: { ...this.readVariables(), ...this.kconfigVars }, dataSections: this.dataSections, license,
       kernelVersion, littleEndian: this.le, btfMapNames: this.btfMapNames.map((m) => m.name),
       sectionSizes: Object.fromEntries(this.elf.sections.filter((x) => x.name).map((x) => [x.name, x.size])),
       symbolOffsets: Object.fromEntries(this.symbols.filter((y) => y.type === SymbolType.OBJECT && y.name)
@@ -238,6 +241,38 @@ class ObjectReader {
       out[sym.name] = { name: sym.name, section: s.name, offset, size, global: sym.bind !== SymbolBind.LOCAL };
     }
     return out;
+  }
+
+  /**
+   * `extern ... __kconfig` variables: no ELF section holds them; the BTF DATASEC '.kconfig' lists them. They are
+   * laid out here (each at its natural alignment) in a read-only '.kconfig' map the loader fills in.
+   */
+  private readKconfig(btf: Btf): void {
+    const sec = btf.idsByName('.kconfig', 15 /* DATASEC */)[0];
+    if (sec === undefined) return;
+    const t = btf.type(sec);
+    if (t.kind !== 15) return;
+    // libbpf's layout, so both loaders produce the same code: alignment descending, size ascending, then name.
+    const vars = t.vars.map((v) => {
+      const variable = btf.type(v.type) as { name: string; type: number };
+      const size = parseBtf(() => btf.sizeOf(variable.type), '.kconfig BTF');
+      if (size <= 0 || size > 4096) throw new ObjectError(`.kconfig extern '${variable.name}' has an unusable size ${size}`);
+      const align = Math.min(8, parseBtf(() => btf.alignOf(variable.type), '.kconfig BTF'));
+      return { name: variable.name, size, align };
+    }).sort((a, b) => b.align - a.align || a.size - b.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    let offset = 0;
+    for (const v of vars) {
+      offset = Math.ceil(offset / v.align) * v.align;
+      this.kconfigVars[v.name] = { name: v.name, section: '.kconfig', offset, size: v.size, global: true };
+      offset += v.size;
+    }
+    if (offset === 0) return;
+    const data = new Uint8Array(offset);
+    this.dataSections['.kconfig'] = { name: '.kconfig', data, readOnly: true };
+    this.maps['.kconfig'] = {
+      name: '.kconfig', type: MapType.ARRAY, keySize: 4, valueSize: offset, maxEntries: 1,
+      flags: MapFlags.MMAPABLE | MapFlags.RDONLY_PROG, contents: [[new Uint8Array(4), data]], freeze: true,
+    };
   }
 
   /** Legacy `maps` section: an array of struct bpf_map_def, one symbol each. */
@@ -408,6 +443,10 @@ class ObjectReader {
     }
     const { sym, type } = relo;
     if (type !== R_BPF_64_64 && type !== R_BPF_64_32) throw new ObjectError(`${where}: unsupported relocation type ${type}`);
+    if (sym.shndx === 0 && isWide(insn.opcode) && this.kconfigVars[sym.name]) {
+      const offset = this.kconfigVars[sym.name]!.offset + insn.imm;
+      return { ...insn, src: PseudoLoad.MAP_VALUE, imm: 0, constant: BigInt(offset) << 32n, reference: '.kconfig' };
+    }
     if (sym.shndx === 0) {
       throw new ObjectError(`${where}: refers to extern '${sym.name}' (kfuncs, ksyms and .kconfig externs are not supported yet)`);
     }

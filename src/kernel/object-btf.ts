@@ -37,7 +37,9 @@ export interface CoreReport {
 /** The object's BTF in the form BTF_LOAD accepts (DATASECs fixed up), little-endian. */
 export function encodeObjectBtf(spec: ObjectSpec): Uint8Array | undefined {
   if (!spec.btfTypes) return undefined;
-  return encodeTypes(fixupDatasecs(spec.btfTypes, spec.sectionSizes, spec.symbolOffsets), { strings: spec.btfTypes.strings });
+  const kconfig = Object.fromEntries(Object.values(spec.variables).filter((v) => v.section === '.kconfig').map((v) => [v.name, v]));
+  const sizes = { ...spec.sectionSizes, ...(spec.dataSections['.kconfig'] ? { '.kconfig': spec.dataSections['.kconfig'].data.byteLength } : {}) };
+  return encodeTypes(fixupDatasecs(spec.btfTypes, sizes, spec.symbolOffsets, kconfig), { strings: spec.btfTypes.strings });
 }
 
 /** Loads the object's BTF into the kernel. A refusal is not fatal (programs load without BTF), but is reported. */

@@ -4,6 +4,7 @@
 import { readObjectFile, type GlobalVariable, type ObjectProgramSpec, type ObjectSpec } from '../elf/object.js';
 import { readObject } from '../elf/object.js';
 import { ProgType } from '../sys/constants.js';
+import { kconfigData } from './kconfig.js';
 import { Errno } from '../sys/errno.js';
 import { BpfError, NotSupportedError } from '../sys/errors.js';
 import { cgroup } from './attach/cgroup.js';
@@ -225,6 +226,7 @@ function withConstants(spec: ObjectSpec, constants: Record<string, VariableValue
   for (const [name, value] of Object.entries(constants)) {
     const v = spec.variables[name];
     if (!v) throw new RangeError(`cannot set '${name}': the object has no global variable of that name`);
+    if (v.section === '.kconfig') throw new RangeError(`cannot set '${name}': kconfig externs come from the running kernel`);
     let data = patched.get(v.section);
     if (!data) {
       data = spec.dataSections[v.section]!.data.slice();
@@ -232,6 +234,8 @@ function withConstants(spec: ObjectSpec, constants: Record<string, VariableValue
     }
     writeValue(data.subarray(v.offset, v.offset + v.size), value, spec.littleEndian, name);
   }
+  const kconfig = kconfigData(spec);
+  if (kconfig) patched.set('.kconfig', kconfig);
   for (const [section, data] of patched) {
     maps[section] = { ...maps[section]!, contents: [[new Uint8Array(4), data]] };
   }

@@ -83,7 +83,7 @@ test('corrupted section headers and out-of-range relocations give typed errors',
 });
 
 test('10,000 randomly mutated objects: each reads or fails with a typed error', () => {
-  const seeds = ['legacy', 'globals', 'subprogs'].map((n) => new Uint8Array(readFileSync(compileBpf(n))));
+  const seeds = ['legacy', 'globals', 'subprogs', 'tracing', 'core', 'mapdefs', 'kconfig'].map((n) => new Uint8Array(readFileSync(compileBpf(n))));
   let state = 0x2545f491;
   const rand = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
   let failed = 0;

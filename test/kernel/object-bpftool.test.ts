@@ -23,11 +23,13 @@ function mapIds(...where: string[]): number[] {
   return info.map_ids ?? [];
 }
 
-for (const name of ['globals', 'subprogs', 'tracing', 'core', 'xdp_port']) {
+for (const name of ['globals', 'subprogs', 'tracing', 'core', 'xdp_port', 'kconfig', 'mapdefs']) {
   kernelTest(`${name}.bpf.o: bpfkit and bpftool prog loadall load the same programs with identical xlated code`, () => {
     const obj = compileBpf(name);
     ensureBpffs();
     const dir = `/sys/fs/bpf/bpfkit-cmp-${process.pid}-${name}`;
+    // libbpf pins LIBBPF_PIN_BY_NAME maps (mapdefs.bpf.c has one) under /sys/fs/bpf itself: remove what it adds.
+    const rootBefore = new Set(readdirSync('/sys/fs/bpf'));
     mkdirSync(dir, { recursive: true });
     try {
       bpftool('prog', 'loadall', obj, dir);
@@ -45,6 +47,9 @@ for (const name of ['globals', 'subprogs', 'tracing', 'core', 'xdp_port']) {
       assert.equal(ourMaps.size, theirMaps.size, 'maps used by the programs');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      for (const entry of readdirSync('/sys/fs/bpf')) {
+        if (!rootBefore.has(entry) && entry === 'pinned_hash') rmSync(`/sys/fs/bpf/${entry}`, { force: true });
+      }
     }
   });
 }

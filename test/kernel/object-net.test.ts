@@ -2,16 +2,15 @@
 // netns, cgroup_skb and cgroup/connect4 on a throwaway cgroup; each counts UDP traffic to one port.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Link } from '../../src/kernel/link.js';
 import { ObjectCollection } from '../../src/kernel/object.js';
-import { compileBpf } from '../fixtures/bpf/build.js';
+import { compileBpf, scratchDir } from '../fixtures/bpf/build.js';
 import { createCgroup } from '../helpers/cgroup.js';
 import { kernelTest } from '../helpers/kernel.js';
 import { createNetns } from '../helpers/netns.js';
-
-const sendUdp = (port: number, n: number) =>
-  `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(${n}): s.sendto(b'x',('127.0.0.1',${port}))\n` +
-  `c=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nc.connect(('127.0.0.1',${port}))\n`;
+import { udpSender } from '../fixtures/bpf/udp.js';
 
 kernelTest('tcx and sk_lookup programs attached by section name in a netns see UDP packets to the port', () => {
   using ns = createNetns('objnet');
@@ -20,7 +19,7 @@ kernelTest('tcx and sk_lookup programs attached by section name in a netns see U
   const links: Link[] = [];
   try {
     for (const name of Object.keys(obj.programs)) links.push(obj.attach(name, { iface: 'lo', netns: ns.name }));
-    execFileSync('ip', ['netns', 'exec', ns.name, 'python3', '-c', sendUdp(port, 3)]);
+    execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '-e', udpSender(port, 3, 1)]);
     assert.equal(obj.variable('tcx_out').get(), 3n);
     assert.equal(obj.variable('tcx_in').get(), 3n);
     assert.equal(obj.variable('lookups').get(), 3n); // a socket lookup per datagram (no socket bound: all miss)
@@ -37,7 +36,9 @@ kernelTest('cgroup_skb and cgroup/connect4 programs attached by section name see
   try {
     const script = `const d=require('node:dgram');const s=d.createSocket('udp4');let n=0;` +
       `const next=()=>{if(n++<2)s.send('x',${port},'127.0.0.1',next);else s.connect(${port},'127.0.0.1',()=>s.close());};next();`;
-    const r = await cg.runNode('-e', [script]);
+    const file = join(scratchDir(), `udp-${port}.cjs`);
+    writeFileSync(file, script);
+    const r = await cg.runNode(file, []);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(obj.variable('cg_egress').get(), 2n);
     assert.ok((obj.variable('connects').get() as bigint) >= 1n);

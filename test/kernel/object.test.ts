@@ -2,12 +2,16 @@
 // tracing programs attached by section name observing this process's own events.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import { loadVmlinuxBtf } from '../../src/btf/parse.js';
 import { readObjectFile } from '../../src/elf/object.js';
 import { ObjectCollection } from '../../src/kernel/object.js';
 import { RingBufferReader } from '../../src/kernel/readers/ringbuf.js';
 import type { Link } from '../../src/kernel/link.js';
 import { compileBpf } from '../fixtures/bpf/build.js';
+import { udpSender } from '../fixtures/bpf/udp.js';
 import { buildVictims, Victim } from '../fixtures/uprobe/victim.js';
 import { kernelTest } from '../helpers/kernel.js';
 import { createNetns } from '../helpers/netns.js';
@@ -128,8 +132,7 @@ kernelTest('XDP program attached by section name to lo in a netns counts UDP pac
   using obj = ObjectCollection.loadFile(compileBpf('xdp_port'), { constants: { port, drop: false } });
   using link = obj.attach('xdp_udp_port', { iface: 'lo', netns: ns.name, xdpMode: 'generic' });
   assert.ok(!link.closed);
-  const send = (p: number, n: number) => execFileSync('ip', ['netns', 'exec', ns.name, 'python3', '-c',
-    `import socket\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nfor i in range(${n}): s.sendto(b'x'*10,('127.0.0.1',${p}))`]);
+  const send = (p: number, n: number) => execFileSync('ip', ['netns', 'exec', ns.name, process.execPath, '-e', udpSender(p, n, 10)]);
   send(port, 4);
   send(port + 1, 2);
   assert.equal(obj.variable('matched').get(), 4n);
@@ -168,4 +171,16 @@ kernelTest('BTF map definitions load: map-in-map with its inner template, per-CP
   assert.equal(info('pinned_hash').flags, 1);
   assert.ok(info('pinned_hash').btf_id! > 0, 'the hash map carries BTF key/value types');
   assert.equal(obj.program('xdp_maps').testRun({ data: new Uint8Array(64) }).retval, 2); // sized hit + bloom miss
+});
+
+kernelTest('extern __kconfig variables hold the running kernel\'s version and config', () => {
+  using obj = ObjectCollection.loadFile(compileBpf('kconfig'));
+  assert.equal(obj.btfError, undefined);
+  obj.program('xdp_kconfig').testRun({ data: packet() });
+  const [major, minor, patch] = release().split(/[.-]/).map(Number);
+  assert.equal(obj.variable('version').get(), (major! << 16) + (minor! << 8) + Math.min(patch!, 255));
+  const config = gunzipSync(readFileSync('/proc/config.gz')).toString();
+  assert.equal(obj.variable('bpf_syscall').get(), /^CONFIG_BPF_SYSCALL=y$/m.test(config) ? 1 : 0);
+  assert.equal(obj.variable('kprobes').get(), /^CONFIG_KPROBES=y$/m.test(config) ? 1 : 0); // off on this kernel
+  assert.equal(obj.variable('hz').get(), Number(/^CONFIG_HZ=(\d+)$/m.exec(config)?.[1] ?? 0));
 });

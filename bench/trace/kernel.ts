@@ -49,3 +49,20 @@ export function anyProgramLoaded(ids: readonly number[]): boolean {
   }
   return false;
 }
+
+/**
+ * Whether a process named `true` is still around: bpfkit hands slow-to-release perf event fds to a throwaway
+ * `/bin/true` (src/trace/runtime/release.ts) whose exit lasts until the kernel has torn them all down. Until then the
+ * kernel is busy (and serialises tracepoint attach work), so the next measurement must wait.
+ */
+export function releaseHelperRunning(): boolean {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8') === 'true\n') return true;
+    } catch {
+      // gone
+    }
+  }
+  return false;
+}

@@ -2,7 +2,7 @@
 // attached), exit (SIGINT, or exit() in BEGIN, → process gone), peak RSS, and how long the kernel still holds its
 // programs after the process is gone (detach work handed off rather than done).
 import type { BenchScript } from './scripts.js';
-import { anyProgramLoaded, programIdsOf } from './kernel.js';
+import { anyProgramLoaded, programIdsOf, releaseHelperRunning } from './kernel.js';
 import { sleep, Timeout, TracerRun } from './process.js';
 import type { Helpers, Tool } from './tools.js';
 
@@ -11,9 +11,13 @@ export interface LaunchSample {
   /** ms from SIGINT (or from "ready" for scripts that exit() in BEGIN) to the process gone; capped at the limit. */
   exitMs: number;
   exitCapped: boolean;
-  maxRssMiB: number;
+  /** undefined when the process had to be killed (no exit report). */
+  maxRssMiB: number | undefined;
   probes: number;
-  /** ms from the process gone to every program it held unloaded (undefined when not waited for). */
+  /**
+   * ms from the process gone to the kernel done with it: every program it held unloaded and no background release
+   * process left (undefined when not waited for).
+   */
   releaseMs: number | undefined;
   exitCode: number;
   /** bpfkit's runtime timings (BPFKIT_TRACE_TIMINGS), ms from runScript's start. */
@@ -63,12 +67,12 @@ export async function launchOnce(helpers: Helpers, tool: Tool, script: BenchScri
     let releaseMs: number | undefined;
     if (programs.length > 0 && opts.releaseTimeoutMs > 0) {
       const gone = performance.now();
-      while (anyProgramLoaded(programs) && performance.now() - gone < opts.releaseTimeoutMs) await sleep(10);
+      while ((anyProgramLoaded(programs) || releaseHelperRunning()) && performance.now() - gone < opts.releaseTimeoutMs) await sleep(10);
       releaseMs = performance.now() - gone;
     }
     return {
       startMs, exitMs, exitCapped, releaseMs,
-      maxRssMiB: (run.exit?.maxRssKiB ?? 0) / 1024,
+      maxRssMiB: run.exit && !exitCapped ? run.exit.maxRssKiB / 1024 : undefined,
       probes: run.probes || script.probes,
       exitCode: run.exit?.code ?? -1,
       ...(timings ? { timings: JSON.parse(timings[1]!) as RuntimeTimings } : {}),

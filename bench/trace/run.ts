@@ -229,7 +229,7 @@ async function main(): Promise<number> {
   }
   for (const [script, s] of launches) {
     if (script === trivial) continue;
-    rows.push(launchRow(`  programs unloaded after exit: ${script.name}`, 'ms', s, (x) => x.releaseMs));
+    rows.push(launchRow(`  kernel done after exit (programs unloaded, fds released): ${script.name}`, 'ms', s, (x) => x.releaseMs));
   }
   for (const [script, s] of launches) {
     rows.push(launchRow(`peak RSS: ${script.name}`, 'MiB', s, (x) => x.maxRssMiB, { op: '<=', value: 0.6 }));

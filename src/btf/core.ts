@@ -144,8 +144,10 @@ export function parseCoreSpec(btf: Btf, typeId: number, accessStr: string, kind:
       if (!isFlexArray(btf, prev, r.t.nelems) && idx >= r.t.nelems) {
         throw new CoreRelocationError(`access '${accessStr}': index ${idx} out of range for ${describeType(btf, id)}`);
       }
+      // Like libbpf, an element accessor names the element type: its size is the field size (flexible arrays
+      // themselves have size 0).
+      id = skipMods(btf, r.t.type).id;
       spec.accessors.push({ typeId: id, idx });
-      id = r.t.type;
       spec.bitOffset += idx * btf.sizeOf(id) * 8;
     } else {
       throw new CoreRelocationError(`access '${accessStr}' at index ${i} reaches ${describeType(btf, id)}, which has no members`);

@@ -3,6 +3,7 @@ import { CBuild } from './compile.js';
 import { benchMaps } from './maps.js';
 import { printTable, type Row } from './report.js';
 import { benchRingBuffer } from './ringbuf.js';
+import { benchBtfParse, benchObjectLoad } from './object.js';
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -19,6 +20,9 @@ async function main(): Promise<void> {
   rows.push(...maps.rows);
   console.error('bench: ring buffer ...');
   rows.push(...(await benchRingBuffer(ringBinary)));
+  console.error('bench: BTF parse and object load ...');
+  rows.push(...benchBtfParse(build.compile('btf', ['-lbpf'])));
+  rows.push(benchObjectLoad());
   console.log();
   printTable(rows);
   console.log();

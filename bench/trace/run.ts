@@ -94,7 +94,7 @@ async function smokeTest(helpers: Helpers, tool: Tool): Promise<string | undefin
 
 type Samples = Record<Tool['name'], LaunchSample[]>;
 
-const launchDefaults: LaunchOptions = { readyTimeoutMs: 30_000, exitTimeoutMs: 10_000, holdMs: 300, releaseTimeoutMs: 15_000 };
+const launchDefaults: LaunchOptions = { readyTimeoutMs: 30_000, exitTimeoutMs: 6_000, holdMs: 300, releaseTimeoutMs: 15_000 };
 
 async function main(): Promise<number> {
   const opts = parseArgs(process.argv.slice(2));

@@ -1,7 +1,8 @@
 // Releasing file descriptors whose last close is slow (tracepoint perf events: an RCU grace period each, serialised
 // by the kernel's event_mutex, so closing them in parallel does not help). The programs are already detached; what
-// is left is bookkeeping. A throwaway child process inherits them and exits at once: the kernel releases them while
-// that child exits, reparented to init, and this process does not wait.
+// is left is bookkeeping. A child process inherits them and waits for this process to exit; then it exits too and
+// the kernel releases them while that child exits, reparented to init. It must outlive our own close of the copies:
+// otherwise our close is the last one and pays the whole cost.
 import { spawn } from 'node:child_process';
 import { native } from '../../sys/native.js';
 
@@ -20,7 +21,9 @@ export function releaseFds(fds: readonly number[], inlineLimit = 1): 'none' | 'i
 
 function handOff(fds: readonly number[]): boolean {
   try {
-    const child = spawn('/bin/true', [], { stdio: ['ignore', 'ignore', 'ignore', ...fds], detached: true });
+    // GNU tail polls for our pid every 50 ms and exits once we are gone.
+    const child = spawn('tail', ['-s', '0.05', `--pid=${process.pid}`, '-f', '/dev/null'],
+      { stdio: ['ignore', 'ignore', 'ignore', ...fds], detached: true });
     child.on('error', () => {});
     child.unref();
     return child.pid !== undefined;

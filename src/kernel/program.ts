@@ -95,6 +95,8 @@ export class Program implements Disposable {
     let logBuf = wantLog ? new Uint8Array(opts.logSize ?? 1 << 20) : undefined;
     let attr = attrFor(logBuf, opts.logLevel);
     let fd = bpfRaw(BpfCmd.PROG_LOAD, attr);
+    // The verifier answers EAGAIN when interrupted (e.g. by a signal); libbpf retries, and so do we.
+    for (let tries = 0; fd === -Errno.EAGAIN && tries < 5; tries++) fd = bpfRaw(BpfCmd.PROG_LOAD, attr);
     // On failure, load again with a log so the error can say why; grow the buffer until the log fits.
     for (let tries = 0; fd < 0 && isVerifierErrno(-fd) && tries < 4; tries++) {
       const needed = logBuf ? attr.getU32(140) : 0;

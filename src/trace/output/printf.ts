@@ -31,8 +31,13 @@ export function printfTokens(format: string): string[] {
 }
 
 /** Formats like bpftrace 0.17's printf; `args` must match printfTokens(format) one for one. */
-export function formatPrintf(format: string, args: readonly PrintfArg[]): string {
-  const parts: string[] = [];
+/** Format strings cut into their pieces once: a hot printf probe formats the same string for every event. */
+const piecesCache = new Map<string, string[]>();
+
+function piecesOf(format: string): string[] {
+  let parts = piecesCache.get(format);
+  if (parts) return parts;
+  parts = [];
   let last = 0;
   for (const m of format.matchAll(TOKEN)) {
     const end = m.index! + m[0].length;
@@ -40,6 +45,12 @@ export function formatPrintf(format: string, args: readonly PrintfArg[]): string
     last = end;
   }
   if (last !== format.length) parts.push(format.slice(last));
+  if (piecesCache.size < 4096) piecesCache.set(format, parts);
+  return parts;
+}
+
+export function formatPrintf(format: string, args: readonly PrintfArg[]): string {
+  const parts = piecesOf(format);
   if (args.length > parts.length) {
     throw new PrintfError(`printf: ${args.length} arguments for ${printfTokens(format).length} tokens in "${format}"`);
   }

@@ -49,6 +49,8 @@ export class ProbeCodegen {
   private readonly vars = new Map<string, Val>();
   private readonly loops: Array<{ top: string; end: string }> = [];
   private readonly exitLabel = 'probe_exit';
+  /** Whether the body reads the context (R6); the prologue saves it only then. */
+  private usesContext = false;
 
   constructor(private readonly probe: ConcreteProbe, private readonly ctx: ScriptContext) {}
 
@@ -85,7 +87,7 @@ export class ProbeCodegen {
     if (provider !== 'BEGIN' && provider !== 'END') {
       p.loadMapValue(R2, this.ctx.constsMap, ConstSlot.Stopped * 8).ldx('dw', R2, R2, 0).jne(R2, 0, 'probe_stopped');
     }
-    p.mov(R6, R1);
+    if (this.usesContext) p.mov(R6, R1);
     if (this.frame.scratchUsed > 0) {
       const keySlot = this.frame.slot();
       p.st('w', R10, keySlot, 0).mov(R2, R10).add(R2, keySlot).loadMap(R1, this.ctx.scratchMap)
@@ -548,11 +550,13 @@ export class ProbeCodegen {
       case 'probe':
         return this.stringConstant(this.probe.name);
       case 'retval':
+        this.usesContext = true;
         b.ldx('dw', R0, R6, PtRegs.rax);
         return this.spillReg(R0);
       default: {
         const m = /^arg(\d)$/.exec(name);
         if (m) {
+          this.usesContext = true;
           b.ldx('dw', R0, R6, argOffset(Number(m[1])));
           return this.spillReg(R0);
         }
@@ -563,6 +567,7 @@ export class ProbeCodegen {
 
   private argsField(e: A.FieldAccess): Val {
     const b = this.b;
+    this.usesContext = true;
     const f = this.probe.tracepoint!.fields.find((x) => !x.common && x.name === e.field)!;
     const t = fieldType(f, this.probe.attach);
     if (t.k === 'str') {

@@ -7,6 +7,7 @@ import { MapType } from '../../src/sys/constants.js';
 import { native } from '../../src/sys/native.js';
 import { SequenceProducer } from '../../bench/producers.js';
 import { kernelTest } from '../helpers/kernel.js';
+import { seqOf, until } from '../helpers/records.js';
 
 const BURST = 100_000;
 const SYS_sched_setaffinity = 203;
@@ -17,22 +18,7 @@ function perfMap(): BpfMap {
   return BpfMap.create({ name: 'test_perf', type: MapType.PERF_EVENT_ARRAY, keySize: 4, valueSize: 4, maxEntries: entries });
 }
 
-function seqOf(data: Uint8Array): number {
-  const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  return v.getUint32(0, true) + v.getUint32(4, true) * 0x100000000;
-}
 
-function until(check: () => boolean, ms: number, what: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + ms;
-    const tick = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out: ${what()}`));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 /** Runs body with the calling (main JS) thread pinned to one CPU, so every test run lands in that CPU's ring. */
 function onCpu<T>(cpu: number, body: () => T): T {

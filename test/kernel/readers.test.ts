@@ -5,6 +5,7 @@ import { RingBufferReader } from '../../src/kernel/readers/ringbuf.js';
 import { MapType } from '../../src/sys/constants.js';
 import { SequenceProducer } from '../../bench/producers.js';
 import { kernelTest } from '../helpers/kernel.js';
+import { seqOf, until } from '../helpers/records.js';
 
 const BURST = 100_000;
 
@@ -12,23 +13,7 @@ function ringMap(size: number): BpfMap {
   return BpfMap.create({ name: 'test_rb', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: size });
 }
 
-function seqOf(record: Uint8Array): number {
-  const v = new DataView(record.buffer, record.byteOffset, record.byteLength);
-  return v.getUint32(0, true) + v.getUint32(4, true) * 0x100000000;
-}
 
-/** Resolves when check() holds, polling on timers (never blocking the loop); rejects after ms. */
-function until(check: () => boolean, ms: number, what: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + ms;
-    const tick = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out: ${what()}`));
-      else setTimeout(tick, 5);
-    };
-    tick();
-  });
-}
 
 kernelTest('ring buffer: callback form delivers a 100,000-record burst in order', async () => {
   using map = ringMap(1 << 22);

@@ -3,6 +3,8 @@
 export interface CommandEntry {
   name: string;
   summary: string;
+  /** Which list `bpfkit` shows it in. */
+  group?: 'command' | 'tool';
   /** Runs the command with its own arguments; resolves to the process exit code. */
   run(args: string[]): Promise<number>;
 }

@@ -6,8 +6,12 @@ import { reportFatal } from './errors.js';
 
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
-  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `usage: bpfkit <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun 'bpfkit <command> -h' for a command's options.\n`;
+  const list = (group: 'command' | 'tool') => commands.filter((c) => (c.group ?? 'command') === group)
+    .map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n');
+  const tools = list('tool');
+  return `usage: bpfkit <command> [options]\n\ncommands:\n${list('command')}\n` +
+    (tools ? `\ntools:\n${tools}\n` : '') +
+    `\nRun 'bpfkit <command> -h' for a command's options.\n`;
 }
 
 // A closed pipe (`bpfkit ... | head`) ends the command quietly, as it does for other Unix tools.

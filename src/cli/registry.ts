@@ -1,4 +1,5 @@
 // Every subcommand, in the order `bpfkit` lists them.
+import { tools } from '../tools/catalog/index.js';
 import { register } from './commands.js';
 
 register({
@@ -30,3 +31,8 @@ register({
   summary: 'generate TypeScript types and codecs from a .bpf.o\'s BTF (bpfkit gen types FILE.bpf.o)',
   run: async (args) => (await import('./gen-types.js')).run(args),
 });
+
+// The classic tools (execsnoop, opensnoop, biolatency, ...): one command each.
+for (const tool of tools) {
+  register({ name: tool.name, summary: tool.summary, group: 'tool', run: async (args) => (await tool.load()).main(args) });
+}

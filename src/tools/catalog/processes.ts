@@ -1,0 +1,5 @@
+// The processes tools.
+import type { ToolEntry } from './entry.js';
+
+export const processesTools: ToolEntry[] = [
+];

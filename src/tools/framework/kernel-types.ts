@@ -1,0 +1,52 @@
+// Kernel struct layouts read from this kernel's BTF at start-up: our own CO-RE for tools written with the builder.
+// The fast name index answers direct members; a path through anonymous unions falls back to the full BTF parse.
+import { loadVmlinuxBtf, type Btf } from '../../btf/parse.js';
+import { BtfKind as IndexKind, vmlinuxNames } from '../../btf/vmlinux-names.js';
+import { BtfKind } from '../../btf/types.js';
+
+let full: Btf | undefined;
+const cache = new Map<string, number>();
+
+/** Byte offset of `path` ("real_parent", "__sk_common.skc_daddr") in `struct name`; throws a clear error if absent. */
+export function kernelOffset(struct: string, path: string): number {
+  const key = `${struct}.${path}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const offset = fastOffset(struct, path) ?? slowOffset(struct, path);
+  if (offset === undefined) throw new Error(`this kernel's struct ${struct} has no member '${path}' (BTF)`);
+  cache.set(key, offset);
+  return offset;
+}
+
+/** Like kernelOffset, but undefined when the member does not exist on this kernel (for fields renamed across versions). */
+export function kernelOffsetIfAny(struct: string, path: string): number | undefined {
+  try {
+    return kernelOffset(struct, path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Size in bytes of `struct name` on this kernel. */
+export function kernelStructSize(struct: string): number {
+  const names = vmlinuxNames();
+  const id = names?.find(IndexKind.STRUCT, struct);
+  if (!names || id === undefined) throw new Error(`this kernel's BTF has no struct ${struct}`);
+  return names.sizeOf(id);
+}
+
+function fastOffset(struct: string, path: string): number | undefined {
+  if (path.includes('.')) return undefined;
+  const names = vmlinuxNames();
+  const id = names?.find(IndexKind.STRUCT, struct);
+  if (!names || id === undefined) return undefined;
+  return names.memberOffset(id, path);
+}
+
+function slowOffset(struct: string, path: string): number | undefined {
+  full ??= loadVmlinuxBtf();
+  const t = full.typeByName(struct, BtfKind.STRUCT);
+  if (!t) return undefined;
+  const loc = full.memberOffset(t.id, path);
+  return loc && loc.bitOffset % 8 === 0 ? loc.byteOffset : undefined;
+}

@@ -1,0 +1,103 @@
+// A tool's kernel side: load its CollectionSpec, attach its programs, read its ring buffer on the event loop, and
+// let go of all of it when the tool ends. Tracepoint perf events are detached at once but their slow kernel release
+// (~75 ms each here) happens after exit, in the background, so Ctrl-C returns promptly.
+import { tpBtf, tpBtfTarget, type TracingTarget } from '../../kernel/attach/tp-btf.js';
+import { rawTracepoint } from '../../kernel/attach/raw-tracepoint.js';
+import { Collection } from '../../kernel/collection.js';
+import type { BpfMap } from '../../kernel/map.js';
+import type { Program } from '../../kernel/program.js';
+import { RingBufferReader } from '../../kernel/readers/ringbuf.js';
+import type { CollectionSpec, ProgramSpec } from '../../spec/collection.js';
+import type { Instruction } from '../../isa/instruction.js';
+import { ProgType } from '../../sys/constants.js';
+import { attachTracepoint } from '../../trace/runtime/attach.js';
+import { releaseFds } from '../../trace/runtime/release.js';
+import type { ToolContext } from './tool.js';
+
+export const LICENSE = 'GPL';
+
+/** A tracepoint program (ctx = the tracepoint's record, fields at their tracefs format offsets). */
+export function tracepointProgram(name: string, instructions: Instruction[]): ProgramSpec {
+  return { name, type: ProgType.TRACEPOINT, instructions, license: LICENSE };
+}
+
+/** A tp_btf program on raw tracepoint `event`: ctx is an array of u64 arguments, BTF-typed (direct loads allowed). */
+export function tpBtfProgram(name: string, event: string, instructions: Instruction[]): ProgramSpec {
+  const target: TracingTarget = tpBtfTarget(event);
+  return { name, instructions, license: LICENSE, ...target };
+}
+
+/** A raw tracepoint program: ctx is an array of u64 arguments, read kernel memory with probe_read_kernel. */
+export function rawTracepointProgram(name: string, instructions: Instruction[]): ProgramSpec {
+  return { name, type: ProgType.RAW_TRACEPOINT, instructions, license: LICENSE };
+}
+
+export class ToolSession {
+  readonly collection: Collection;
+  readonly #lingering: number[] = [];
+  readonly #closers: Array<() => void> = [];
+
+  /** Loads spec (maps and programs). Everything is released when the tool ends. */
+  constructor(readonly ctx: ToolContext, spec: CollectionSpec) {
+    this.collection = Collection.load(spec);
+    ctx.defer(() => this.close());
+  }
+
+  map(name: string): BpfMap {
+    return this.collection.map(name);
+  }
+
+  program(name: string): Program {
+    return this.collection.program(name);
+  }
+
+  /** Attaches program `prog` to tracepoint category:name through a perf event. */
+  tracepoint(prog: string, category: string, name: string): void {
+    const a = attachTracepoint(this.program(prog), category, name);
+    this.#closers.push(() => {
+      a.close();
+      this.#lingering.push(...(a.lingering ?? []));
+    });
+  }
+
+  /** Attaches a tpBtfProgram. */
+  tpBtf(prog: string, event?: string): void {
+    const link = tpBtf(this.program(prog), event);
+    this.#closers.push(() => link.close());
+  }
+
+  /** Attaches a rawTracepointProgram to raw tracepoint `name`. */
+  rawTracepoint(prog: string, name: string): void {
+    const link = rawTracepoint(this.program(prog), name);
+    this.#closers.push(() => link.close());
+  }
+
+  /** Registers something else attached (uprobe, perf event links...) to be closed with the session. */
+  own(resource: { close(): void }): void {
+    this.#closers.push(() => resource.close());
+  }
+
+  /** Delivers each record of ring buffer map `name` on the event loop (the view is valid during the call only). */
+  ringbuf(name: string, onRecord: (record: DataView) => void): RingBufferReader {
+    const reader = new RingBufferReader(this.map(name), { keepAlive: true });
+    reader.onRecord((r) => onRecord(new DataView(r.buffer, r.byteOffset, r.byteLength)));
+    this.#closers.push(() => {
+      reader.readAvailable((r) => onRecord(new DataView(r.buffer, r.byteOffset, r.byteLength)));
+      reader.close();
+    });
+    return reader;
+  }
+
+  /** Detaches everything (programs stop at once), closes maps and programs; slow releases go to the background. */
+  close(): void {
+    for (const c of this.#closers.splice(0).reverse()) {
+      try {
+        c();
+      } catch {
+        // best effort
+      }
+    }
+    this.collection.close();
+    releaseFds(this.#lingering.splice(0));
+  }
+}

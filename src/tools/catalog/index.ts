@@ -4,8 +4,12 @@ import { diskTools } from './disk.js';
 import { filesTools } from './files.js';
 import { networkTools } from './network.js';
 import { processesTools } from './processes.js';
+import { samplingTools } from './sampling.js';
+import { tcpstateTools } from './tcpstate.js';
 import type { ToolEntry } from './entry.js';
 
 export type { ToolEntry } from './entry.js';
 
-export const tools: readonly ToolEntry[] = [...processesTools, ...filesTools, ...cpuTools, ...diskTools, ...networkTools];
+export const tools: readonly ToolEntry[] = [
+  ...processesTools, ...filesTools, ...cpuTools, ...samplingTools, ...diskTools, ...networkTools, ...tcpstateTools,
+];

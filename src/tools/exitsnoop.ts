@@ -65,6 +65,20 @@ export function exitStatus(status: number): { code: number; sig: number; coreDum
   return { code: (status >> 8) & 0xff, sig: status & 0x7f, coreDumped: (status & 0x80) !== 0 };
 }
 
+/** What strsignal(3) says for each signal: libbpf-tools prints these ("signal 9 (Killed)"). */
+const SIGNAL_DESCRIPTIONS = [
+  '', 'Hangup', 'Interrupt', 'Quit', 'Illegal instruction', 'Trace/breakpoint trap', 'Aborted', 'Bus error',
+  'Floating point exception', 'Killed', 'User defined signal 1', 'Segmentation fault', 'User defined signal 2',
+  'Broken pipe', 'Alarm clock', 'Terminated', 'Stack fault', 'Child exited', 'Continued', 'Stopped (signal)',
+  'Stopped', 'Stopped (tty input)', 'Stopped (tty output)', 'Urgent I/O condition', 'CPU time limit exceeded',
+  'File size limit exceeded', 'Virtual timer expired', 'Profiling timer expired', 'Window changed', 'I/O possible',
+  'Power failure', 'Bad system call',
+];
+
+function signalDescription(sig: number): string {
+  return SIGNAL_DESCRIPTIONS[sig] ?? (sig >= 34 && sig <= 64 ? `Real-time signal ${sig - 34}` : `Unknown signal ${sig}`);
+}
+
 /** "KILL" for 9, "RTMIN+2" for 36, the number otherwise. */
 function signalLabel(sig: number): string {
   return signalName(sig) ?? (sig >= 34 && sig <= 64 ? `RTMIN+${sig - 34}` : String(sig));
@@ -110,7 +124,7 @@ export default defineTool<Options>({
         return;
       }
       let how = status.code ? `code ${status.code}` : '0';
-      if (status.sig) how = `signal ${status.sig} (${signalLabel(status.sig)})${status.coreDumped ? ', core dumped' : ''}`;
+      if (status.sig) how = `signal ${status.sig} (${signalDescription(status.sig)})${status.coreDumped ? ', core dumped' : ''}`;
       const cols = [pcomm.padEnd(16), String(pid).padEnd(7), String(ppid).padEnd(7), String(tid).padEnd(7), age.toFixed(2).padEnd(7), how];
       ctx.write(`${options.timestamp ? `${formatClock(ktime + offset)} ` : ''}${cols.join(' ')}\n`);
     });

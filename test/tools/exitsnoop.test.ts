@@ -27,7 +27,7 @@ kernelTest('exitsnoop shows an exit code and a killing signal with pid, ppid and
     const killed = await killedSleep('SIGKILL', 300);
     const m = await run.waitFor(new RegExp(`^sh\\s+${sh.pid}\\s+(\\d+)\\s+${sh.pid}\\s+(\\d+\\.\\d\\d)\\s+code 3$`, 'm'));
     assert.equal(Number(m[1]), process.pid);
-    const k = await run.waitFor(new RegExp(`^sleep\\s+${killed}\\s+(\\d+)\\s+${killed}\\s+(\\d+\\.\\d\\d)\\s+signal 9 \\(KILL\\)$`, 'm'));
+    const k = await run.waitFor(new RegExp(`^sleep\\s+${killed}\\s+(\\d+)\\s+${killed}\\s+(\\d+\\.\\d\\d)\\s+signal 9 \\(Killed\\)$`, 'm'));
     assert.equal(Number(k[1]), process.pid);
     // It lived at least the 300 ms we waited before killing it.
     assert.ok(Number(k[2]) >= 0.29, `age ${k[2]}`);
@@ -64,7 +64,7 @@ kernelTest('exitsnoop -p follows one process; -T shows thread exits', async () =
     const [pid, tid] = py.stdout.trim().split(' ').map(Number);
     target.kill('SIGTERM');
     await gone;
-    await byPid.waitFor(new RegExp(`^sleep\\s+${target.pid}\\s+${process.pid}\\s+${target.pid}\\s+\\S+\\s+signal 15 \\(TERM\\)$`, 'm'));
+    await byPid.waitFor(new RegExp(`^sleep\\s+${target.pid}\\s+${process.pid}\\s+${target.pid}\\s+\\S+\\s+signal 15 \\(Terminated\\)$`, 'm'));
     assert.doesNotMatch(byPid.stdout(), new RegExp(`^sh\\s+${other.pid}\\s`, 'm'));
     // The helper thread's own exit: same PID, its TID (python3 may run under a pyenv shim: any parent).
     await threads.waitFor(new RegExp(`^python3\\s+${pid}\\s+\\d+\\s+${tid}\\s+\\S+\\s+0$`, 'm'));

@@ -6,6 +6,7 @@ import { rawTracepoint } from '../../kernel/attach/raw-tracepoint.js';
 import { Collection } from '../../kernel/collection.js';
 import type { BpfMap } from '../../kernel/map.js';
 import type { Program } from '../../kernel/program.js';
+import { ensureTracefs } from '../../kernel/mounts.js';
 import { RingBufferReader } from '../../kernel/readers/ringbuf.js';
 import type { CollectionSpec, ProgramSpec } from '../../spec/collection.js';
 import type { Instruction } from '../../isa/instruction.js';
@@ -53,6 +54,7 @@ export class ToolSession {
 
   /** Attaches program `prog` to tracepoint category:name through a perf event. */
   tracepoint(prog: string, category: string, name: string): void {
+    ensureTracefs(); // the tracepoint's id is read from tracefs, which a fresh machine may not have mounted
     const a = attachTracepoint(this.program(prog), category, name);
     this.#closers.push(() => {
       a.close();

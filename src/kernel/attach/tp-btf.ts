@@ -1,5 +1,6 @@
 // BTF-typed raw tracepoints (tp_btf): a TRACING program whose attach_btf_id names the typedef btf_trace_<event>,
 // so the verifier knows each argument's type and the program can read them directly.
+import { rememberBtf } from '../../btf/vmlinux-cache.js';
 import { BtfKind, vmlinuxNames } from '../../btf/vmlinux-names.js';
 import { AttachType, ProgType } from '../../sys/constants.js';
 import { Errno } from '../../sys/errno.js';
@@ -19,9 +20,8 @@ export interface TracingTarget {
 
 /** Spec fields for a tp_btf program on the raw tracepoint `event` (e.g. 'sched_process_exec'). */
 export function tpBtfTarget(event: string): TracingTarget {
-  const names = vmlinuxNames();
-  if (!names) throw new NotSupportedError(`tp_btf/${event}: this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing)`, Errno.ENOENT);
-  const id = names.find(BtfKind.TYPEDEF, `btf_trace_${event}`);
+  const id = rememberBtf(`typedef:btf_trace_${event}`, () => vmlinuxNames()?.find(BtfKind.TYPEDEF, `btf_trace_${event}`));
+  if (id === undefined && !vmlinuxNames()) throw new NotSupportedError(`tp_btf/${event}: this kernel exposes no BTF (/sys/kernel/btf/vmlinux is missing)`, Errno.ENOENT);
   if (id === undefined) throw new TracepointNotFoundError(`tp_btf/${event}: this kernel has no raw tracepoint '${event}' (no BTF typedef btf_trace_${event})`, Errno.ENOENT);
   return { type: ProgType.TRACING, expectedAttachType: AttachType.TRACE_RAW_TP, attachBtfId: id, attachTo: event };
 }

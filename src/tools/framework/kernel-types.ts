@@ -3,6 +3,7 @@
 import { loadVmlinuxBtf, type Btf } from '../../btf/parse.js';
 import { BtfKind as IndexKind, vmlinuxNames } from '../../btf/vmlinux-names.js';
 import { BtfKind } from '../../btf/types.js';
+import { rememberBtf } from '../../btf/vmlinux-cache.js';
 
 let full: Btf | undefined;
 const cache = new Map<string, number>();
@@ -12,7 +13,7 @@ export function kernelOffset(struct: string, path: string): number {
   const key = `${struct}.${path}`;
   const hit = cache.get(key);
   if (hit !== undefined) return hit;
-  const offset = fastOffset(struct, path) ?? slowOffset(struct, path);
+  const offset = rememberBtf(`member:${struct}.${path}`, () => fastOffset(struct, path) ?? slowOffset(struct, path));
   if (offset === undefined) throw new Error(`this kernel's struct ${struct} has no member '${path}' (BTF)`);
   cache.set(key, offset);
   return offset;
@@ -29,10 +30,13 @@ export function kernelOffsetIfAny(struct: string, path: string): number | undefi
 
 /** Size in bytes of `struct name` on this kernel. */
 export function kernelStructSize(struct: string): number {
-  const names = vmlinuxNames();
-  const id = names?.find(IndexKind.STRUCT, struct);
-  if (!names || id === undefined) throw new Error(`this kernel's BTF has no struct ${struct}`);
-  return names.sizeOf(id);
+  const size = rememberBtf(`sizeof:${struct}`, () => {
+    const names = vmlinuxNames();
+    const id = names?.find(IndexKind.STRUCT, struct);
+    return names && id !== undefined ? names.sizeOf(id) : undefined;
+  });
+  if (size === undefined) throw new Error(`this kernel's BTF has no struct ${struct}`);
+  return size;
 }
 
 function fastOffset(struct: string, path: string): number | undefined {

@@ -77,11 +77,16 @@ function exitProgram(config: Config) {
   else b.stx('w', FP, -8, R8);
   b.loadMap(R1, 'data').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem).jne(R0, 0, 'have');
   for (const off of [-40, -32, -24, -16]) b.st('dw', FP, off, 0);
-  if (config.byProcess) b.mov(R1, FP).add(R1, -24).mov(R2, 16).call(Helper.get_current_comm);
   b.loadMap(R1, 'data').mov(R2, FP).add(R2, -8).mov(R3, FP).add(R3, -40).mov(R4, UpdateFlags.NOEXIST).call(Helper.map_update_elem);
   b.loadMap(R1, 'data').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem).jeq(R0, 0, 'out');
   b.label('have').mov(R1, 1).atomic('dw', 'add', R0, 0, R1);
   if (config.latency) b.atomic('dw', 'add', R0, 8, R9);
+  // The process's name (its group leader's comm) as of its latest syscall, as libbpf-tools shows it: a process
+  // may rename itself, and its threads have names of their own.
+  if (config.byProcess) {
+    b.mov(R9, R0).call(Helper.get_current_task_btf).ldx('dw', R3, R0, kernelOffset('task_struct', 'group_leader'));
+    b.add(R3, kernelOffset('task_struct', 'comm')).mov(R1, R9).add(R1, 16).mov(R2, 16).call(Helper.probe_read_kernel);
+  }
   b.label('out').mov(R0, 0).exit();
   return b.build();
 }

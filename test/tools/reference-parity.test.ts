@@ -52,9 +52,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   // libbpf-tools looks for the -l text with strstr() in the NUL-separated argument buffer, so it only ever searches
   // argv[0]; bpfkit searches every argument (what its help and BCC's execsnoop say).
   'execsnoop -l nonexistent-: rows': 'reference -l only matches the first argument',
-  // libbpf-tools stores the group leader's comm on every syscall (so a process renamed by exec/prctl shows its
-  // current name, and threads show the process name); bpfkit stores the calling thread's comm at first sight.
-  'syscount -P -T 1000: comm of a renamed process': 'bpfkit keeps the first thread comm, not group_leader->comm',
 };
 
 const todo = (name: string) => (KNOWN_DIFFERENCES[name] ? { todo: KNOWN_DIFFERENCES[name] } : {});

@@ -99,6 +99,14 @@ kernelTest('syscount -e ENOENT --json prints the failing calls as one object', {
   assert.ok(!rec.syscalls.some((s) => s.syscall === 'getppid'), stdout);
 });
 
+function cgroupOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.startsWith('0::')) ?? '?';
+  } catch {
+    return 'exited';
+  }
+}
+
 kernelTest('syscount -c CGROUP -P counts only the processes in that cgroup', { timeout: 30000 }, async (t) => {
   const mount = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'cgroup2')?.[1];
   if (!mount) return t.skip('no cgroup v2 hierarchy mounted');
@@ -107,7 +115,9 @@ kernelTest('syscount -c CGROUP -P counts only the processes in that cgroup', { t
   try {
     const { pid, stdout } = await traceChild(['-c', dir, '-P', '-d', '2'], (run) => run.exited(), dir);
     const rows = [...stdout.matchAll(/^(\d+) +(\S+) +(\d+)$/gm)];
-    assert.deepEqual(rows.map((r) => [Number(r[1]), r[2]]), [[pid, 'python3']], stdout);
+    // On failure, say which cgroup each counted process was in (a CI run once listed processes outside it).
+    const where = rows.map((r) => `${r[1]}: ${cgroupOf(Number(r[1]))}`).join('\n');
+    assert.deepEqual(rows.map((r) => [Number(r[1]), r[2]]), [[pid, 'python3']], `${stdout}\ncgroups (v2) of the rows:\n${where}\ntest dir: ${dir}`);
     assert.ok(Number(rows[0]![3]) >= 2050, stdout);
   } finally {
     for (let i = 0; i < 50; i++) {

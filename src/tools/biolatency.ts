@@ -5,14 +5,14 @@ import { FP, program, R0, R1, R2, R3, R4, R6, R7, R8, R9 } from '../isa/builder.
 import { Helper } from '../isa/helpers.js';
 import { UpdateFlags } from '../sys/constants.js';
 import type { CollectionSpec } from '../spec/collection.js';
-import { drain, emitCount, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
+import { drain, emitCount, emitForgetStart, emitLookupStart, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
 import { DiskNames } from './block/disks.js';
 import { describeFlags, flagsJson, SHOWN_FLAGS_MASK } from './block/flags.js';
 import { clockNow } from './framework/format.js';
 import { formatLog2Hist, log2HistJson, MAX_SLOTS } from './framework/histogram.js';
 import { emitLog2Slot } from './framework/kit.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
-import { defineTool, everyInterval, positiveInt, type ToolContext } from './framework/tool.js';
+import { defineTool, everyInterval, intervalAndCount, intervalArguments, type ToolContext } from './framework/tool.js';
 import { cgroupFilterMap, emitCgroupFilter } from './process/common.js';
 
 interface Options {
@@ -60,11 +60,9 @@ function startProgram(name: string, event: string, plan: Plan, updateFlags: numb
 function completeProgram(plan: Plan) {
   const layout = requestLayout();
   const b = program();
-  b.ldx('dw', R6, R1, 0);
-  b.stx('dw', FP, -8, R6);
-  b.loadMap(R1, 'start').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem);
-  b.jeq(R0, 0, 'out').ldx('dw', R7, R0, 0);
-  b.loadMap(R1, 'start').mov(R2, FP).add(R2, -8).call(Helper.map_delete_elem);
+  emitLookupStart(b, 'out');
+  b.ldx('dw', R7, R0, 0);
+  emitForgetStart(b);
   if (plan.cgroup) b.loadMap(R1, 'in_cgroup').mov(R2, FP).add(R2, -8).call(Helper.map_delete_elem);
   b.call(Helper.ktime_get_ns).sub(R0, R7).mov(R7, R0);
   b.jslt(R7, 0, 'out');
@@ -137,12 +135,11 @@ export default defineTool<Options>({
       .option('-D, --per-disk', 'print a histogram per disk device')
       .option('-F, --flag', 'print a histogram per set of I/O flags')
       .option('-d, --disk <DISK>', 'trace this disk only')
-      .option('-c, --cgroup <PATH>', 'trace I/O issued by processes in this cgroup v2 directory (e.g. /sys/fs/cgroup/unified/CG)')
-      .argument('[interval]', 'output interval, in seconds', positiveInt('interval'))
-      .argument('[count]', 'number of outputs', positiveInt('count'));
+      .option('-c, --cgroup <PATH>', 'trace I/O issued by processes in this cgroup v2 directory (e.g. /sys/fs/cgroup/unified/CG)');
+    intervalArguments(command);
   },
   async run(options, args, ctx) {
-    const [interval, count] = args.map(Number) as [number | undefined, number | undefined];
+    const { interval, count } = intervalAndCount(args);
     const disks = new DiskNames();
     const plan: Plan = {
       queued: options.queued === true,

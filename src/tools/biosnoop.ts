@@ -3,13 +3,14 @@
 // with -Q for the OS queue time), and the line is sent at block_rq_complete. All keyed by the struct request pointer.
 import { FP, program, R0, R1, R2, R3, R4, R6, R7, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
-import { MapType, UpdateFlags } from '../sys/constants.js';
+import { UpdateFlags } from '../sys/constants.js';
 import type { CollectionSpec } from '../spec/collection.js';
-import { emitRequestDev, hashMap, requestLayout } from './block/bpf.js';
+import { emitForgetStart, emitLookupStart, emitRequestDev, hashMap, requestLayout } from './block/bpf.js';
 import { DiskNames } from './block/disks.js';
 import { flagsJson, rwbs } from './block/flags.js';
 import { comm } from './framework/format.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
+import { emitReserve, ringbufMaps } from './framework/lost.js';
 import { defineTool, positiveInt, type ToolContext } from './framework/tool.js';
 import { cgroupFilterMap, emitCgroupFilter } from './process/common.js';
 
@@ -87,15 +88,12 @@ function issueProgram(plan: Plan) {
 function completeProgram(plan: Plan) {
   const layout = requestLayout();
   const b = program();
-  b.ldx('dw', R6, R1, 0);
-  b.stx('dw', FP, -8, R6);
-  b.loadMap(R1, 'start').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem);
-  b.jeq(R0, 0, 'out');
+  emitLookupStart(b, 'out');
   b.ldx('dw', R7, R0, 0).ldx('dw', R8, R0, 8); // insert ns, issue ns
   b.stx('dw', FP, -16, R7).stx('dw', FP, -24, R8);
-  b.loadMap(R1, 'start').mov(R2, FP).add(R2, -8).call(Helper.map_delete_elem);
-  b.loadMap(R1, 'events').mov(R2, EVENT_SIZE).mov(R3, 0).call(Helper.ringbuf_reserve);
-  b.jeq(R0, 0, 'out').mov(R9, R0);
+  emitForgetStart(b);
+  emitReserve(b, EVENT_SIZE, 'out');
+  b.mov(R9, R0);
   b.call(Helper.ktime_get_ns).stx('dw', R9, 0, R0);
   b.ldx('dw', R8, FP, -24).sub(R0, R8).stx('dw', R9, 8, R0);
   // Queue time: issue - insert when the insert was seen, else ~0 ("-1" as libbpf-tools print it).
@@ -128,7 +126,7 @@ function buildSpec(ctx: ToolContext, plan: Plan, cgroupPath?: string): Collectio
   const maps: CollectionSpec['maps'] = {
     start: hashMap('start', 8, 16),
     who: hashMap('who', 8, WHO_SIZE),
-    events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1024 * 1024 },
+    ...ringbufMaps(1024 * 1024),
   };
   if (cgroupPath !== undefined) {
     const spec = cgroupFilterMap(ctx, cgroupPath);
@@ -166,6 +164,7 @@ export default defineTool<Options>({
     const plan: Plan = { queued: options.queued === true, dev: options.disk !== undefined ? disks.devOf(options.disk) : undefined, cgroup: options.cgroup !== undefined };
     const session = new ToolSession(ctx, buildSpec(ctx, plan, options.cgroup));
     let firstNs: bigint | undefined;
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const ns = r.getBigUint64(0, true);
       firstNs ??= ns;

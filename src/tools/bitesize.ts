@@ -9,7 +9,7 @@ import { clockNow, cString } from './framework/format.js';
 import { formatLog2Hist, log2HistJson, MAX_SLOTS } from './framework/histogram.js';
 import { emitLog2Slot } from './framework/kit.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
-import { defineTool, everyInterval, positiveInt, ToolUsageError } from './framework/tool.js';
+import { defineTool, everyInterval, intervalAndCount, intervalArguments, ToolUsageError } from './framework/tool.js';
 
 interface Options {
   timestamp?: boolean;
@@ -69,12 +69,11 @@ export default defineTool<Options>({
     command
       .option('-c, --comm <COMM>', 'trace this comm only')
       .option('-d, --disk <DISK>', 'trace this disk only')
-      .option('-T, --timestamp', 'include timestamp on output')
-      .argument('[interval]', 'output interval, in seconds', positiveInt('interval'))
-      .argument('[count]', 'number of outputs', positiveInt('count'));
+      .option('-T, --timestamp', 'include timestamp on output');
+    intervalArguments(command);
   },
   async run(options, args, ctx) {
-    const [interval, count] = args.map(Number) as [number | undefined, number | undefined];
+    const { interval, count } = intervalAndCount(args);
     if (options.comm !== undefined && options.comm.length === 0) throw new ToolUsageError('--comm needs a process name');
     const dev = options.disk !== undefined ? new DiskNames().devOf(options.disk) : undefined;
     const session = new ToolSession(ctx, buildSpec(dev, options.comm));

@@ -3,27 +3,17 @@
 import { program, R0, R1, R6, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
-import { defineTool, everyInterval, positiveInt } from './framework/tool.js';
-import { histKey, intervalAndCount, intervalArguments } from './sched/args.js';
-import { cgroupMapSpec, emitCgroupFilter, setCgroupFilter } from './sched/cgroup-filter.js';
-import { drainHists, emitCountSinceStart, emitStoreStart, printHists, taskHistMaps, type HistKey, type TaskFilter } from './sched/task-hist.js';
+import { defineTool } from './framework/tool.js';
+import { emitCgroupFilter } from './sched/cgroup-filter.js';
+import { applyCgroup, histConfig, histToolFlags, histToolMaps, printHistsEveryInterval, type HistConfig, type HistToolOptions } from './sched/hist-tool.js';
+import { emitCountSinceStart, emitStoreStart } from './sched/task-hist.js';
 
-interface Options {
+interface Options extends HistToolOptions {
   offcpu?: boolean;
-  timestamp?: boolean;
-  milliseconds?: boolean;
-  pids?: boolean;
-  tids?: boolean;
-  pid?: number;
-  cgroup?: string;
 }
 
-interface Config {
-  filter: TaskFilter;
-  key: HistKey;
-  ms: boolean;
+interface Config extends HistConfig {
   offcpu: boolean;
-  cgroup: boolean;
 }
 
 /**
@@ -63,34 +53,18 @@ export default defineTool<Options>({
     'bpfkit cpudist -c CG        # trace processes under cgroup path CG',
   ],
   configure(command) {
-    command
-      .option('-O, --offcpu', 'measure off-CPU time')
-      .option('-T, --timestamp', 'include timestamp on output')
-      .option('-m, --milliseconds', 'millisecond histogram')
-      .option('-P, --pids', 'print a histogram per process ID')
-      .option('-L, --tids', 'print a histogram per thread ID')
-      .option('-p, --pid <PID>', 'trace this PID only', positiveInt('PID'))
-      .option('-c, --cgroup <CG>', 'trace processes in this cgroup v2 path');
-    intervalArguments(command);
+    command.option('-O, --offcpu', 'measure off-CPU time');
+    histToolFlags(command);
   },
   async run(options, args, ctx) {
-    const { interval, count } = intervalAndCount(args);
-    const config: Config = {
-      filter: { tgid: options.pid },
-      key: histKey(options),
-      ms: options.milliseconds === true,
-      offcpu: options.offcpu === true,
-      cgroup: options.cgroup !== undefined,
-    };
+    const config: Config = { ...histConfig(options), offcpu: options.offcpu === true };
     const session = new ToolSession(ctx, {
-      maps: { ...taskHistMaps(), ...(config.cgroup ? { cgroup_map: cgroupMapSpec() } : {}) },
+      maps: histToolMaps(config),
       programs: { switch: tpBtfProgram('switch', 'sched_switch', switchProgram(config)) },
     });
-    if (options.cgroup !== undefined) setCgroupFilter(session, options.cgroup);
+    applyCgroup(session, options);
     session.tpBtf('switch', 'sched_switch');
     if (!ctx.json) ctx.write(`Tracing ${config.offcpu ? 'off' : 'on'}-CPU time... Hit Ctrl-C to end.\n`);
-    const hists = session.map('hists');
-    const unit = config.ms ? 'msecs' : 'usecs';
-    await everyInterval(ctx, interval, count, () => printHists(ctx, drainHists(hists), config.key, unit, options.timestamp === true));
+    await printHistsEveryInterval(ctx, session, options, args, config);
   },
 });

@@ -7,6 +7,7 @@ import type { CollectionSpec, MapSpec } from '../spec/collection.js';
 import { MapFlags, MapType } from '../sys/constants.js';
 import { kernelOffset } from './framework/kernel-types.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
+import { emitCountLost, ringbufMaps } from './framework/lost.js';
 import { defineTool, nonNegativeInt, ToolUsageError } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
 import { cgroupFilterMap, emitCgroupFilter, SYS, syscallRegs, unixSeconds } from './process/common.js';
@@ -92,7 +93,8 @@ function buildExit(o: Options) {
   b.mov(R1, R8).add(R1, OFF.comm).mov(R2, 16).call(Helper.get_current_comm);
   b.call(Helper.ktime_get_ns).stx('dw', R8, OFF.ktime, R0);
   b.ldx('w', R3, R8, OFF.size).jgt(R3, ARGS_BYTES, 'forget').add(R3, OFF.args);
-  b.loadMap(R1, 'events').mov(R2, R8).mov(R4, 0).call(Helper.ringbuf_output);
+  b.loadMap(R1, 'events').mov(R2, R8).mov(R4, 0).call(Helper.ringbuf_output).jeq(R0, 0, 'forget');
+  emitCountLost(b);
   b.label('forget').loadMap(R1, 'execs').mov(R2, FP).add(R2, -4).call(Helper.map_delete_elem);
   b.label('out').mov(R0, 0).exit();
   return b.build();
@@ -103,7 +105,7 @@ function buildSpec(o: Options, cgroupMap: MapSpec | undefined): CollectionSpec {
     // Entries live only between execve() entry and exit; NO_PREALLOC keeps 10240 × 7.7 KB from being reserved.
     execs: { name: 'execs', type: MapType.HASH, keySize: 4, valueSize: ENTRY_SIZE, maxEntries: 10240, flags: MapFlags.NO_PREALLOC },
     empty: { name: 'empty', type: MapType.ARRAY, keySize: 4, valueSize: ENTRY_SIZE, maxEntries: 1 },
-    events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1024 * 1024 },
+    ...ringbufMaps(1024 * 1024),
   };
   if (cgroupMap) maps[cgroupMap.name] = cgroupMap;
   return {
@@ -161,6 +163,7 @@ export default defineTool<Options>({
     const session = new ToolSession(ctx, buildSpec(options, cgroupMap));
     const offset = bootTimeOffsetNs();
     const start = process.hrtime.bigint();
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const count = r.getUint32(OFF.count, true);
       const size = Math.min(r.getUint32(OFF.size, true), r.byteLength - OFF.args);

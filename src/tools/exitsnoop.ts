@@ -1,11 +1,11 @@
 // exitsnoop: processes as they end, with their age and why they ended (exit code, or the signal that killed
 // them), as libbpf-tools' exitsnoop prints them. One tp_btf program on sched_process_exit reads the task.
-import { program, R0, R1, R2, R3, R6, R7, R8, R9, FP } from '../isa/builder.js';
+import { program, R0, R1, R2, R6, R7, R8, R9, FP } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
 import type { CollectionSpec, MapSpec } from '../spec/collection.js';
-import { MapType } from '../sys/constants.js';
 import { kernelOffset } from './framework/kernel-types.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
+import { emitReserve, ringbufMaps } from './framework/lost.js';
 import { defineTool, positiveInt } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
 import { cgroupFilterMap, emitCgroupFilter, signalName, unixSeconds } from './process/common.js';
@@ -38,8 +38,8 @@ function buildExit(o: Options, cgroup: boolean) {
   if (cgroup) emitCgroupFilter(b, 'out');
   b.ldx('w', R9, R6, task.exitCode);
   if (o.failed) b.jeq(R9, 0, 'out');
-  b.loadMap(R1, 'events').mov(R2, RECORD_SIZE).mov(R3, 0).call(Helper.ringbuf_reserve);
-  b.jeq(R0, 0, 'out').mov(R7, R0);
+  emitReserve(b, RECORD_SIZE, 'out');
+  b.mov(R7, R0);
   b.ldx('w', R1, FP, -4).stx('w', R7, OFF.pid, R1);
   b.ldx('w', R1, FP, -8).stx('w', R7, OFF.tid, R1);
   b.stx('w', R7, OFF.exitCode, R9);
@@ -54,7 +54,7 @@ function buildExit(o: Options, cgroup: boolean) {
 
 function buildSpec(o: Options, cgroupMap: MapSpec | undefined): CollectionSpec {
   const maps: Record<string, MapSpec> = {
-    events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 256 * 1024 },
+    ...ringbufMaps(256 * 1024),
   };
   if (cgroupMap) maps[cgroupMap.name] = cgroupMap;
   return { maps, programs: { process_exit: tpBtfProgram('process_exit', 'sched_process_exit', buildExit(o, cgroupMap !== undefined)) } };
@@ -107,6 +107,7 @@ export default defineTool<Options>({
     const cgroupMap = options.cgroup !== undefined ? cgroupFilterMap(ctx, options.cgroup) : undefined;
     const session = new ToolSession(ctx, buildSpec(options, cgroupMap));
     const offset = bootTimeOffsetNs();
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const ktime = r.getBigUint64(OFF.ktime, true);
       const start = r.getBigUint64(OFF.start, true);

@@ -6,6 +6,7 @@ import { Helper } from '../isa/helpers.js';
 import type { CollectionSpec } from '../spec/collection.js';
 import { MapType } from '../sys/constants.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
+import { emitReserve, ringbufMaps } from './framework/lost.js';
 import { defineTool, positiveInt } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
 import { parseSignal, signalName, SYS, syscallRegs, unixSeconds } from './process/common.js';
@@ -58,8 +59,8 @@ function buildExit(o: Options) {
   b.loadMap(R1, 'pending').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem);
   b.jeq(R0, 0, 'out').mov(R8, R0);
   if (o.failed) b.jmp('jsge', R7, 0, 'forget');
-  b.loadMap(R1, 'events').mov(R2, RECORD_SIZE).mov(R3, 0).call(Helper.ringbuf_reserve);
-  b.jeq(R0, 0, 'forget').mov(R9, R0);
+  emitReserve(b, RECORD_SIZE, 'forget');
+  b.mov(R9, R0);
   b.ldx('w', R1, R8, 0).stx('w', R9, OFF.tpid, R1);
   b.ldx('w', R1, R8, 4).stx('w', R9, OFF.sig, R1);
   b.stx('w', R9, OFF.ret, R7);
@@ -77,7 +78,7 @@ function buildSpec(o: Options): CollectionSpec {
     maps: {
       // pid_tgid → { s32 target, u32 signal } between syscall entry and exit.
       pending: { name: 'pending', type: MapType.HASH, keySize: 8, valueSize: 8, maxEntries: 10240 },
-      events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 256 * 1024 },
+      ...ringbufMaps(256 * 1024),
     },
     programs: {
       kill_enter: tpBtfProgram('kill_enter', 'sys_enter', buildEnter(o)),
@@ -114,6 +115,7 @@ export default defineTool<Options>({
   async run(options, _args, ctx) {
     const session = new ToolSession(ctx, buildSpec(options));
     const offset = bootTimeOffsetNs();
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const ktime = r.getBigUint64(OFF.ktime, true);
       const pid = r.getUint32(OFF.pid, true);

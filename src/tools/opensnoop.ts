@@ -55,6 +55,7 @@ export default defineTool<Options>({
     const spec = pathSyscallSpec(OPEN_CALLS, { pid: options.pid, tid: options.tid, uid: options.uid, failedOnly: options.failed });
     const session = new ToolSession(ctx, spec);
     const offset = bootTimeOffsetNs();
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const e = decodePathEvent(r);
       if (options.name !== undefined && !e.comm.includes(options.name)) return;

@@ -4,27 +4,10 @@
 import { program, R0, R1, R6, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
-import { defineTool, everyInterval, positiveInt } from './framework/tool.js';
-import { histKey, intervalAndCount, intervalArguments } from './sched/args.js';
-import { cgroupMapSpec, emitCgroupFilter, setCgroupFilter } from './sched/cgroup-filter.js';
-import { drainHists, emitCountSinceStart, emitStoreStart, printHists, taskHistMaps, type HistKey, type TaskFilter } from './sched/task-hist.js';
-
-interface Options {
-  timestamp?: boolean;
-  milliseconds?: boolean;
-  pids?: boolean;
-  tids?: boolean;
-  pidnss?: boolean;
-  pid?: number;
-  cgroup?: string;
-}
-
-interface Config {
-  filter: TaskFilter;
-  key: HistKey;
-  ms: boolean;
-  cgroup: boolean;
-}
+import { defineTool } from './framework/tool.js';
+import { emitCgroupFilter } from './sched/cgroup-filter.js';
+import { applyCgroup, histConfig, histToolFlags, histToolMaps, printHistsEveryInterval, type HistConfig as Config, type HistToolOptions as Options } from './sched/hist-tool.js';
+import { emitCountSinceStart, emitStoreStart } from './sched/task-hist.js';
 
 /** sched_wakeup / sched_wakeup_new (task): the task joins a run queue now. */
 function wakeupProgram(config: Config) {
@@ -56,7 +39,7 @@ function switchProgram(config: Config) {
 
 function buildSpec(config: Config) {
   return {
-    maps: { ...taskHistMaps(), ...(config.cgroup ? { cgroup_map: cgroupMapSpec() } : {}) },
+    maps: histToolMaps(config),
     programs: {
       wakeup: tpBtfProgram('wakeup', 'sched_wakeup', wakeupProgram(config)),
       wakeup_new: tpBtfProgram('wakeup_new', 'sched_wakeup_new', wakeupProgram(config)),
@@ -77,32 +60,16 @@ export default defineTool<Options>({
     'bpfkit runqlat -c CG   # trace processes under cgroup path CG',
   ],
   configure(command) {
-    command
-      .option('-T, --timestamp', 'include timestamp on output')
-      .option('-m, --milliseconds', 'millisecond histogram')
-      .option('-P, --pids', 'print a histogram per process ID')
-      .option('-L, --tids', 'print a histogram per thread ID')
-      .option('--pidnss', 'print a histogram per PID namespace')
-      .option('-p, --pid <PID>', 'trace this PID only', positiveInt('PID'))
-      .option('-c, --cgroup <CG>', 'trace processes in this cgroup v2 path');
-    intervalArguments(command);
+    histToolFlags(command, { pidnss: true });
   },
   async run(options, args, ctx) {
-    const { interval, count } = intervalAndCount(args);
-    const config: Config = {
-      filter: { tgid: options.pid, skipIdle: true },
-      key: histKey(options, '-P, -L, --pidnss'),
-      ms: options.milliseconds === true,
-      cgroup: options.cgroup !== undefined,
-    };
+    const config = histConfig(options, { pidnss: true, skipIdle: true });
     const session = new ToolSession(ctx, buildSpec(config));
-    if (options.cgroup !== undefined) setCgroupFilter(session, options.cgroup);
+    applyCgroup(session, options);
     session.tpBtf('wakeup', 'sched_wakeup');
     session.tpBtf('wakeup_new', 'sched_wakeup_new');
     session.tpBtf('switch', 'sched_switch');
     if (!ctx.json) ctx.write('Tracing run queue latency... Hit Ctrl-C to end.\n');
-    const hists = session.map('hists');
-    const unit = config.ms ? 'msecs' : 'usecs';
-    await everyInterval(ctx, interval, count, () => printHists(ctx, drainHists(hists), config.key, unit, options.timestamp === true));
+    await printHistsEveryInterval(ctx, session, options, args, config);
   },
 });

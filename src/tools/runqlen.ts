@@ -10,9 +10,8 @@ import { clockNow } from './framework/format.js';
 import { formatLinearHist } from './framework/histogram.js';
 import { kernelOffset, kernelOffsetIfAny } from './framework/kernel-types.js';
 import { LICENSE, ToolSession } from './framework/session.js';
-import { defineTool, everyInterval, positiveInt, type ToolContext } from './framework/tool.js';
+import { defineTool, everyInterval, intervalAndCount, intervalArguments, positiveInt, type ToolContext } from './framework/tool.js';
 import type { BpfMap } from '../kernel/map.js';
-import { intervalAndCount, intervalArguments } from './sched/args.js';
 
 /** Lengths 0..SLOTS-1; longer queues count in the last slot. */
 const SLOTS = 32;

@@ -39,6 +39,7 @@ export default defineTool<Options>({
     const session = new ToolSession(ctx, pathSyscallSpec(STAT_CALLS, { pid: options.pid, failedOnly: options.failed }));
     const offset = bootTimeOffsetNs();
     let firstNs: bigint | undefined;
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const e = decodePathEvent(r);
       // libbpf-tools prints -1 and the errno for a failure, the return value (0) and 0 otherwise.

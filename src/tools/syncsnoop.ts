@@ -1,9 +1,9 @@
 // syncsnoop: who calls sync(), fsync(), fdatasync(), msync(), syncfs() and sync_file_range(), as BCC's and
 // bpftrace's syncsnoop show. One tp_btf program on sys_enter sees every syscall and keeps the sync family.
-import { program, R0, R1, R2, R3, R7, R8 } from '../isa/builder.js';
+import { program, R0, R1, R2, R7, R8 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
-import { MapType } from '../sys/constants.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
+import { emitReserve, ringbufMaps } from './framework/lost.js';
 import { defineTool } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
 
@@ -19,8 +19,8 @@ function buildSpec() {
   for (const nr of Object.keys(SYNC_CALLS)) b.jeq(R7, Number(nr), 'traced');
   b.ja('out');
   b.label('traced');
-  b.loadMap(R1, 'events').mov(R2, RECORD_SIZE).mov(R3, 0).call(Helper.ringbuf_reserve);
-  b.jeq(R0, 0, 'out').mov(R8, R0);
+  emitReserve(b, RECORD_SIZE, 'out');
+  b.mov(R8, R0);
   b.call(Helper.ktime_get_ns).stx('dw', R8, 0, R0);
   b.call(Helper.get_current_pid_tgid).rsh(R0, 32).stx('w', R8, 8, R0);
   b.stx('w', R8, 12, R7);
@@ -28,7 +28,7 @@ function buildSpec() {
   b.mov(R1, R8).mov(R2, 0).call(Helper.ringbuf_submit);
   b.label('out').mov(R0, 0).exit();
   return {
-    maps: { events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 256 * 1024 } },
+    maps: ringbufMaps(256 * 1024),
     programs: { sync_enter: tpBtfProgram('sync_enter', 'sys_enter', b.build()) },
   };
 }
@@ -43,6 +43,7 @@ export default defineTool<{ timestamp?: boolean }>({
   async run(options, _args, ctx) {
     const session = new ToolSession(ctx, buildSpec());
     const offset = bootTimeOffsetNs();
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const ns = r.getBigUint64(0, true);
       const pid = r.getUint32(8, true);

@@ -7,7 +7,7 @@ import { defineTool, nonNegativeInt, positiveInt, ToolUsageError } from './frame
 import { bootTimeOffsetNs, formatClock } from './framework/format.js';
 import { AF_INET, AF_INET6 } from './net/address.js';
 import { emitAcceptRecord } from './net/accept.js';
-import { decodeConnection, emitSubmit, EVENTS_MAP, eventMaps, reportLostAtExit, RelativeSeconds } from './net/connection.js';
+import { emitSubmit, eventMaps, leadingColumns, leadingHeader, onConnection, RelativeSeconds } from './net/connection.js';
 import { portList } from './net/ports.js';
 
 interface Options {
@@ -54,11 +54,9 @@ export default defineTool<Options>({
   async run(options, _args, ctx) {
     if (options.ipv4 && options.ipv6) throw new ToolUsageError('-4 and -6 exclude each other');
     const session = new ToolSession(ctx, buildSpec(options));
-    reportLostAtExit(ctx, session);
     const offset = bootTimeOffsetNs();
     const clock = new RelativeSeconds();
-    session.ringbuf(EVENTS_MAP.name, (view) => {
-      const c = decodeConnection(view);
+    onConnection(session, (c) => {
       if (ctx.json) {
         ctx.writeJson({
           time: Number(c.ktimeNs + offset) / 1e9, pid: c.pid, uid: c.uid, comm: c.comm, ip: c.ip,
@@ -67,16 +65,14 @@ export default defineTool<Options>({
         return;
       }
       let line = options.time ? formatClock(c.ktimeNs + offset).padEnd(9) : '';
-      if (options.timestamp) line += clock.format(c.ktimeNs).padEnd(9);
-      if (options.printUid) line += String(c.uid).padEnd(6);
+      line += leadingColumns(options, clock, c);
       line += `${String(c.pid).padEnd(7)} ${c.comm.slice(0, 12).padEnd(12)} ${String(c.ip).padEnd(2)} `;
       ctx.write(`${line}${c.raddr.padEnd(16)} ${String(c.rport).padEnd(5)} ${c.laddr.padEnd(16)} ${c.lport}\n`);
     });
     session.tpBtf('tcp_accept', 'sys_exit');
     if (!ctx.json) {
       let header = options.time ? 'TIME'.padEnd(9) : '';
-      if (options.timestamp) header += 'TIME(s)'.padEnd(9);
-      if (options.printUid) header += 'UID'.padEnd(6);
+      header += leadingHeader(options);
       ctx.write(`${header}${'PID'.padEnd(7)} ${'COMM'.padEnd(12)} IP ${'RADDR'.padEnd(16)} RPORT ${'LADDR'.padEnd(16)} LPORT\n`);
     }
     await ctx.stopped;

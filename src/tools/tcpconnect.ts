@@ -4,24 +4,20 @@
 // The source port is chosen just after that change, so with -s/-L the record waits (per socket) for the socket to
 // leave SYN_SENT (handshake done or failed) and is sent then.
 import { statfsSync, statSync } from 'node:fs';
-import { FP, program, R0, R1, R2, R3, R4, R6, R7, R8, R9, type ProgramBuilder } from '../isa/builder.js';
+import { FP, program, R0, R1, R2, R3, R4, R7, R8, R9, type ProgramBuilder } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
 import type { CollectionSpec } from '../spec/collection.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { defineTool, nonNegativeInt, positiveInt, ToolUsageError, type ToolContext } from './framework/tool.js';
 import { bootTimeOffsetNs } from './framework/format.js';
-import { kernelOffset } from './framework/kernel-types.js';
 import {
-  at, decodeConnection, decodeFlowKey, emitAddress, emitCountFlow, emitInetSport, emitSockFields, emitSubmit, emitTaskFields,
-  emitTaskFilter, emitZero, EVENTS_MAP, eventMaps, reportLostAtExit, FLOWS_MAP, IPPROTO_TCP, REC, RelativeSeconds, socketMap, TCP, type Place,
+  at, decodeFlowKey, emitAddress, emitCountFlow, emitInetSport, emitSockFields, emitSubmit, emitTaskFields, emitTaskFilter,
+  emitTcpStateArgs, emitZero, eventMaps, FLOWS_MAP, leadingColumns, leadingHeader, onConnection, REC, RelativeSeconds, socketMap,
+  TCP, type Place, type TaskColumnOptions,
 } from './net/connection.js';
 import { networkOrderPort, portList } from './net/ports.js';
 
-interface Options {
-  timestamp?: boolean;
-  printUid?: boolean;
-  pid?: number;
-  uid?: number;
+interface Options extends TaskColumnOptions {
   port?: number[];
   count?: boolean;
   sourcePort?: boolean;
@@ -50,11 +46,7 @@ function buildSpec(o: Options, cgroup: bigint | undefined): CollectionSpec {
   const rec: Place = { reg: FP, off: -REC.size };
   const key: Place = { reg: FP, off: -REC.size - 8 };
   const b = program();
-  b.mov(R6, R1);
-  b.ldx('dw', R7, R6, 0); // const struct sock *sk
-  b.ldx('h', R1, R7, kernelOffset('sock', 'sk_protocol')).jne(R1, IPPROTO_TCP, 'out');
-  b.ldx('dw', R8, R6, 8); // oldstate
-  b.ldx('dw', R9, R6, 16); // newstate
+  emitTcpStateArgs(b, 'out');
   b.jmp32('jne', R8, TCP.CLOSE, 'not_connect').jmp32('jeq', R9, TCP.SYN_SENT, 'connect');
   b.label('not_connect');
   if (waitForPort) b.jmp32('jeq', R8, TCP.SYN_SENT, 'left_syn_sent');
@@ -143,12 +135,10 @@ export default defineTool<Options>({
   async run(options, _args, ctx) {
     const session = new ToolSession(ctx, buildSpec(options, options.cgroup !== undefined ? cgroupId(options.cgroup) : undefined));
     if (options.count) return countConnects(options, session, ctx);
-    reportLostAtExit(ctx, session);
     const offset = bootTimeOffsetNs();
     const clock = new RelativeSeconds();
     const showSport = options.sourcePort === true;
-    session.ringbuf(EVENTS_MAP.name, (view) => {
-      const c = decodeConnection(view);
+    onConnection(session, (c) => {
       if (ctx.json) {
         ctx.writeJson({
           time: Number(c.ktimeNs + offset) / 1e9, pid: c.pid, uid: c.uid, comm: c.comm, ip: c.ip, saddr: c.laddr,
@@ -156,8 +146,7 @@ export default defineTool<Options>({
         });
         return;
       }
-      let line = options.timestamp ? clock.format(c.ktimeNs).padEnd(9) : '';
-      if (options.printUid) line += String(c.uid).padEnd(6);
+      let line = leadingColumns(options, clock, c);
       line += `${String(c.pid).padEnd(6)} ${c.comm.slice(0, 12).padEnd(12)} ${String(c.ip).padEnd(2)} ${c.laddr.padEnd(16)}`;
       if (options.lport) line += ` ${String(c.lport).padEnd(6)}`;
       line += ` ${c.raddr.padEnd(16)}`;
@@ -166,8 +155,7 @@ export default defineTool<Options>({
     });
     session.tpBtf('tcp_connect', 'inet_sock_set_state');
     if (!ctx.json) {
-      let header = options.timestamp ? 'TIME(s)'.padEnd(9) : '';
-      if (options.printUid) header += 'UID'.padEnd(6);
+      let header = leadingHeader(options);
       header += `${'PID'.padEnd(6)} ${'COMM'.padEnd(12)} IP ${'SADDR'.padEnd(16)}`;
       if (options.lport) header += ` ${'LPORT'.padEnd(6)}`;
       header += ` ${'DADDR'.padEnd(16)}`;

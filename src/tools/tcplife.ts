@@ -5,13 +5,14 @@
 // struct tcp_sock are read and the session is reported.
 import { program, FP, R0, R1, R2, R3, R4, R6, R7, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
-import { MapType, UpdateFlags } from '../sys/constants.js';
-import { ToolSession, tpBtfProgram } from './framework/session.js';
+import { UpdateFlags } from '../sys/constants.js';
+import { ToolSession } from './framework/session.js';
+import { emitReserve, emitSubmitOrDiscard } from './framework/lost.js';
 import { defineTool, positiveInt } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
 import { kernelOffset } from './framework/kernel-types.js';
-import { emitEndpoint, emitEndpointFilter, sockOffsets, type EndpointFilter } from './tcp/sock.js';
-import { familyOption, portList, readEndpoint } from './tcp/format.js';
+import { emitEndpoint, emitEndpointFilter, perSocketMap, setStateSpec, sockOffsets, type EndpointFilter } from './tcp/sock.js';
+import { endpointFilter, endpointFlags, readEndpoint, type EndpointOptions } from './tcp/format.js';
 import { IPPROTO_TCP, TCP_CLOSE, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT } from './tcp/states.js';
 
 // Record: u64 ktime at close, u64 lifespan ns, u64 tx bytes, u64 rx bytes, u32 pid, 4 pad, comm[16], endpoint (40).
@@ -52,8 +53,8 @@ function buildSpec(filter: EndpointFilter, pid: number | undefined) {
   b.label('close');
   b.loadMap(R1, 'birth').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem);
   b.jeq(R0, 0, 'forget').mov(R7, R0);
-  b.loadMap(R1, 'events').mov(R2, REC.size).mov(R3, 0).call(Helper.ringbuf_reserve);
-  b.jeq(R0, 0, 'forget').mov(R9, R0);
+  emitReserve(b, REC.size, 'forget');
+  b.mov(R9, R0);
   b.call(Helper.ktime_get_ns).stx('dw', R9, REC.ts, R0);
   b.ldx('dw', R1, R7, 0).sub(R0, R1).stx('dw', R9, REC.span, R0);
   b.loadMap(R1, 'idents').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem);
@@ -73,29 +74,16 @@ function buildSpec(filter: EndpointFilter, pid: number | undefined) {
   emitEndpoint(b, o, R6, R9, REC.endpoint);
   emitEndpointFilter(b, R9, REC.endpoint, filter, 'discard');
   if (pid !== undefined) b.ldx('w', R0, R9, REC.pid).jne(R0, pid, 'discard');
-  b.mov(R1, R9).mov(R2, 0).call(Helper.ringbuf_submit);
-  b.ja('forget');
-  b.label('discard').mov(R1, R9).mov(R2, 0).call(Helper.ringbuf_discard);
+  emitSubmitOrDiscard(b, R9, 'discard', 'forget');
   b.label('forget');
   b.loadMap(R1, 'birth').mov(R2, FP).add(R2, -8).call(Helper.map_delete_elem);
   b.loadMap(R1, 'idents').mov(R2, FP).add(R2, -8).call(Helper.map_delete_elem);
   b.label('out').mov(R0, 0).exit();
-  return {
-    maps: {
-      birth: { name: 'birth', type: MapType.HASH, keySize: 8, valueSize: 8, maxEntries: 10240 },
-      idents: { name: 'idents', type: MapType.HASH, keySize: 8, valueSize: IDENT.size, maxEntries: 10240 },
-      events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 256 * 1024 },
-    },
-    programs: { set_state: tpBtfProgram('set_state', 'inet_sock_set_state', b.build({ dropUnreachable: true })) },
-  };
+  return setStateSpec(b, { birth: perSocketMap('birth', 8), idents: perSocketMap('idents', IDENT.size) });
 }
 
-interface Options {
+interface Options extends EndpointOptions {
   pid?: number;
-  ipv4?: boolean;
-  ipv6?: boolean;
-  localport?: number[];
-  remoteport?: number[];
   time?: boolean;
   timestamp?: boolean;
   wide?: boolean;
@@ -106,22 +94,18 @@ export default defineTool<Options>({
   summary: 'trace the lifespan of TCP sessions and summarize',
   examples: ['bpfkit tcplife -p 1215             # only trace PID 1215', 'bpfkit tcplife -p 1215 -4          # trace IPv4 only', 'bpfkit tcplife -L 80,81            # only sessions on local ports 80 and 81'],
   configure(command) {
-    command
-      .option('-4, --ipv4', 'trace IPv4 only')
-      .option('-6, --ipv6', 'trace IPv6 only')
-      .option('-D, --remoteport <ports>', 'comma-separated list of remote ports to trace', portList)
-      .option('-L, --localport <ports>', 'comma-separated list of local ports to trace', portList)
+    endpointFlags(command, 'trace IPv4 only', 'trace IPv6 only')
       .option('-p, --pid <pid>', 'process ID to trace', positiveInt('pid'))
       .option('-T, --time', 'include timestamp on output (HH:MM:SS)')
       .option('-t, --timestamp', 'include a timestamp column (seconds since the first session)')
       .option('-w, --wide', 'wide column output (fits IPv6 addresses)');
   },
   async run(options, _args, ctx) {
-    const filter: EndpointFilter = { family: familyOption(options), localPorts: options.localport, remotePorts: options.remoteport };
-    const session = new ToolSession(ctx, buildSpec(filter, options.pid));
+    const session = new ToolSession(ctx, buildSpec(endpointFilter(options), options.pid));
     const offset = bootTimeOffsetNs();
     const addrWidth = options.wide ? 26 : 15;
     let firstNs: bigint | undefined;
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const ns = r.getBigUint64(REC.ts, true);
       firstNs ??= ns;

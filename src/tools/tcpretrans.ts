@@ -5,6 +5,7 @@ import { Helper } from '../isa/helpers.js';
 import { MapType, UpdateFlags } from '../sys/constants.js';
 import type { CollectionSpec, MapSpec } from '../spec/collection.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
+import { emitReserve, emitSubmitOrDiscard, ringbufMaps } from './framework/lost.js';
 import { defineTool } from './framework/tool.js';
 import { bootTimeOffsetNs, formatClock } from './framework/format.js';
 import { kernelOffset } from './framework/kernel-types.js';
@@ -55,8 +56,8 @@ function buildSpec(opts: Options, filter: EndpointFilter): CollectionSpec {
     b.loadMap(R1, 'counts').mov(R2, FP).add(R2, KEY_AT).call(Helper.map_lookup_elem);
     b.jeq(R0, 0, 'out').mov(R1, 1).atomic('dw', 'add', R0, 0, R1).ja('out');
   } else {
-    b.loadMap(R1, 'events').mov(R2, REC.size).mov(R3, 0).call(Helper.ringbuf_reserve);
-    b.jeq(R0, 0, 'out').mov(R9, R0);
+    emitReserve(b, REC.size, 'out');
+    b.mov(R9, R0);
     emitEndpoint(b, o, R6, R9, REC.endpoint);
     emitEndpointFilter(b, R9, REC.endpoint, filter, 'discard');
     b.call(Helper.ktime_get_ns).stx('dw', R9, REC.ts, R0);
@@ -69,13 +70,12 @@ function buildSpec(opts: Options, filter: EndpointFilter): CollectionSpec {
       const seq = kernelOffset('sk_buff', 'cb') + kernelOffset('tcp_skb_cb', 'seq');
       b.mov(R1, R9).add(R1, REC.seq).mov(R2, 4).mov(R3, R7).add(R3, seq).call(Helper.probe_read_kernel);
     }
-    b.mov(R1, R9).mov(R2, 0).call(Helper.ringbuf_submit).ja('out');
-    b.label('discard').mov(R1, R9).mov(R2, 0).call(Helper.ringbuf_discard);
+    emitSubmitOrDiscard(b, R9, 'discard', 'out');
   }
   b.label('out').mov(R0, 0).exit();
   const maps: Record<string, MapSpec> = opts.count
     ? { counts: { name: 'counts', type: MapType.HASH, keySize: ENDPOINT.size, valueSize: 8, maxEntries: 10240 } }
-    : { events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 256 * 1024 } };
+    : ringbufMaps(256 * 1024);
   return { maps, programs: { retransmit: tpBtfProgram('retransmit', 'tcp_retransmit_skb', b.build({ dropUnreachable: true })) } };
 }
 
@@ -121,6 +121,7 @@ export default defineTool<Options>({
       return;
     }
     const offset = bootTimeOffsetNs();
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const ep = readEndpoint(r, REC.endpoint);
       const ns = r.getBigUint64(REC.ts, true);

@@ -3,12 +3,13 @@
 // when each socket entered its current state.
 import { program, FP, R0, R1, R2, R3, R4, R6, R7, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
-import { MapType, UpdateFlags } from '../sys/constants.js';
-import { ToolSession, tpBtfProgram } from './framework/session.js';
+import { UpdateFlags } from '../sys/constants.js';
+import { ToolSession } from './framework/session.js';
+import { emitReserve, emitSubmitOrDiscard } from './framework/lost.js';
 import { defineTool } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
-import { emitEndpoint, emitEndpointFilter, sockOffsets, type EndpointFilter } from './tcp/sock.js';
-import { familyOption, portList, readEndpoint } from './tcp/format.js';
+import { emitEndpoint, emitEndpointFilter, perSocketMap, setStateSpec, sockOffsets, type EndpointFilter } from './tcp/sock.js';
+import { endpointFilter, endpointFlags, readEndpoint, type EndpointOptions } from './tcp/format.js';
 import { IPPROTO_TCP, TCP_CLOSE, tcpStateName } from './tcp/states.js';
 
 // Record: u64 ktime, u64 skaddr, u64 ns in old state, u32 pid, u8 oldstate, u8 newstate, 2 pad, comm[16],
@@ -35,8 +36,8 @@ function buildSpec(filter: EndpointFilter) {
   b.label('forget');
   b.loadMap(R1, 'entered').mov(R2, FP).add(R2, -8).call(Helper.map_delete_elem);
   b.label('emit');
-  b.loadMap(R1, 'events').mov(R2, REC.size).mov(R3, 0).call(Helper.ringbuf_reserve);
-  b.jeq(R0, 0, 'out').mov(R9, R0);
+  emitReserve(b, REC.size, 'out');
+  b.mov(R9, R0);
   emitEndpoint(b, o, R6, R9, REC.endpoint);
   emitEndpointFilter(b, R9, REC.endpoint, filter, 'discard');
   b.ldx('dw', R0, FP, -16).stx('dw', R9, REC.ts, R0);
@@ -45,25 +46,13 @@ function buildSpec(filter: EndpointFilter) {
   b.stx('b', R9, REC.oldstate, R7).stx('b', R9, REC.newstate, R8);
   b.call(Helper.get_current_pid_tgid).rsh(R0, 32).stx('w', R9, REC.pid, R0);
   b.mov(R1, R9).add(R1, REC.comm).mov(R2, 16).call(Helper.get_current_comm);
-  b.mov(R1, R9).mov(R2, 0).call(Helper.ringbuf_submit);
-  b.ja('out');
-  b.label('discard').mov(R1, R9).mov(R2, 0).call(Helper.ringbuf_discard);
+  emitSubmitOrDiscard(b, R9, 'discard', 'out');
   b.label('out').mov(R0, 0).exit();
-  return {
-    maps: {
-      entered: { name: 'entered', type: MapType.HASH, keySize: 8, valueSize: 8, maxEntries: 10240 },
-      events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 256 * 1024 },
-    },
-    programs: { set_state: tpBtfProgram('set_state', 'inet_sock_set_state', b.build({ dropUnreachable: true })) },
-  };
+  return setStateSpec(b, { entered: perSocketMap('entered', 8) });
 }
 
-interface Options {
-  ipv4?: boolean;
-  ipv6?: boolean;
+interface Options extends EndpointOptions {
   timestamp?: boolean;
-  localport?: number[];
-  remoteport?: number[];
   wide?: boolean;
 }
 
@@ -77,20 +66,16 @@ export default defineTool<Options>({
     'bpfkit tcpstates -D 80    # only trace remote port 80',
   ],
   configure(command) {
-    command
-      .option('-4, --ipv4', 'trace IPv4 family only')
-      .option('-6, --ipv6', 'trace IPv6 family only')
-      .option('-D, --remoteport <ports>', 'comma-separated list of remote ports to trace', portList)
-      .option('-L, --localport <ports>', 'comma-separated list of local ports to trace', portList)
+    endpointFlags(command, 'trace IPv4 family only', 'trace IPv6 family only')
       .option('-T, --timestamp', 'include timestamp on output')
       .option('-w, --wide', 'wide column output (fits IPv6 addresses)');
   },
   async run(options, _args, ctx) {
-    const filter: EndpointFilter = { family: familyOption(options), localPorts: options.localport, remotePorts: options.remoteport };
-    const session = new ToolSession(ctx, buildSpec(filter));
+    const session = new ToolSession(ctx, buildSpec(endpointFilter(options)));
     const offset = bootTimeOffsetNs();
     const wide = options.wide === true;
     const addrWidth = wide ? 26 : 15;
+    session.reportLost();
     session.ringbuf('events', (r) => {
       const ep = readEndpoint(r, REC.endpoint);
       const ns = r.getBigUint64(REC.ts, true);

@@ -6,25 +6,19 @@
 //  - X: an established socket leaving ESTABLISHED/CLOSE_WAIT for FIN_WAIT1/LAST_ACK, which only close() or
 //    shutdown() do (so in the closing task), or for CLOSE (abort: possibly in softirq, so the task that connected
 //    or accepted it is named, and sockets opened before tracing are left out there).
-import { FP, program, R0, R1, R2, R3, R4, R6, R7, R8, R9, type ProgramBuilder } from '../isa/builder.js';
+import { FP, program, R0, R1, R2, R3, R4, R7, R8, R9, type ProgramBuilder } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
 import type { CollectionSpec } from '../spec/collection.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { defineTool, nonNegativeInt, positiveInt } from './framework/tool.js';
 import { bootTimeOffsetNs } from './framework/format.js';
-import { kernelOffset } from './framework/kernel-types.js';
 import { emitAcceptRecord } from './net/accept.js';
 import {
-  emitAddress, emitInetSport, emitSockFields, emitSubmit, emitTaskFields, emitTaskFilter, emitZero, decodeConnection, EVENTS_MAP, eventMaps, reportLostAtExit,
-  IPPROTO_TCP, REC, RelativeSeconds, socketMap, TCP, type Place,
+  emitAddress, emitInetSport, emitSockFields, emitSubmit, emitTaskFields, emitTaskFilter, emitTcpStateArgs, emitZero, eventMaps,
+  leadingColumns, leadingHeader, onConnection, REC, RelativeSeconds, socketMap, TCP, type Place, type TaskColumnOptions,
 } from './net/connection.js';
 
-interface Options {
-  timestamp?: boolean;
-  printUid?: boolean;
-  pid?: number;
-  uid?: number;
-}
+type Options = TaskColumnOptions;
 
 const KIND = { connect: 'C'.charCodeAt(0), accept: 'A'.charCodeAt(0), close: 'X'.charCodeAt(0) };
 /** Connects waiting for their handshake; the task that connected or accepted each traced connection. */
@@ -42,11 +36,7 @@ function stateProgram(o: Options) {
   const rec: Place = { reg: FP, off: -REC.size };
   const key: Place = { reg: FP, off: -REC.size - 8 };
   const b = program();
-  b.mov(R6, R1);
-  b.ldx('dw', R7, R6, 0); // const struct sock *sk
-  b.ldx('h', R1, R7, kernelOffset('sock', 'sk_protocol')).jne(R1, IPPROTO_TCP, 'out');
-  b.ldx('dw', R8, R6, 8); // oldstate
-  b.ldx('dw', R9, R6, 16); // newstate
+  emitTcpStateArgs(b, 'out');
   b.jmp32('jne', R8, TCP.CLOSE, 'from_other').jmp32('jeq', R9, TCP.SYN_SENT, 'connect_start').ja('out');
   b.label('from_other');
   b.jmp32('jne', R8, TCP.SYN_SENT, 'from_open').jmp32('jeq', R9, TCP.ESTABLISHED, 'connected').ja('connect_failed');
@@ -147,11 +137,9 @@ export default defineTool<Options>({
   },
   async run(options, _args, ctx) {
     const session = new ToolSession(ctx, buildSpec(options));
-    reportLostAtExit(ctx, session);
     const offset = bootTimeOffsetNs();
     const clock = new RelativeSeconds();
-    session.ringbuf(EVENTS_MAP.name, (view) => {
-      const c = decodeConnection(view);
+    onConnection(session, (c) => {
       const type = String.fromCharCode(c.kind);
       if (ctx.json) {
         ctx.writeJson({
@@ -160,16 +148,14 @@ export default defineTool<Options>({
         });
         return;
       }
-      let line = options.timestamp ? clock.format(c.ktimeNs).padEnd(9) : '';
-      if (options.printUid) line += String(c.uid).padEnd(6);
+      let line = leadingColumns(options, clock, c);
       line += `${type} ${String(c.pid).padEnd(6)} ${c.comm.slice(0, 12).padEnd(12)} ${String(c.ip).padEnd(2)} `;
       ctx.write(`${line}${c.laddr.padEnd(16)} ${c.raddr.padEnd(16)} ${String(c.lport).padEnd(4)} ${c.rport}\n`);
     });
     session.tpBtf('tcp_state', 'inet_sock_set_state');
     session.tpBtf('tcp_accept', 'sys_exit');
     if (!ctx.json) {
-      let header = options.timestamp ? 'TIME(s)'.padEnd(9) : '';
-      if (options.printUid) header += 'UID'.padEnd(6);
+      let header = leadingHeader(options);
       ctx.write(`${header}T ${'PID'.padEnd(6)} ${'COMM'.padEnd(12)} IP ${'SADDR'.padEnd(16)} ${'DADDR'.padEnd(16)} SPORT DPORT\n`);
     }
     await ctx.stopped;

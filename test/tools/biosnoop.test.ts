@@ -1,20 +1,11 @@
 // biosnoop: 32 O_DIRECT writes of 64 KiB by a dd we start appear as 32 lines with dd's pid, disk vda, a write
 // type, 65536 bytes and a latency. Other processes do I/O too: we look at dd's lines only.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createCgroup } from '../helpers/cgroup.js';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
-
-const FILE = `/var/tmp/bpfkit-biosnoop-${process.pid}`;
-
-/** Runs dd with 32 direct 64 KiB writes; returns its pid. */
-function directWrites(): number {
-  const r = spawnSync('dd', ['if=/dev/zero', `of=${FILE}`, 'bs=64k', 'count=32', 'oflag=direct'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return r.pid;
-}
+import { directWrites, directWritesInCgroup, scratchFile, traceWrites } from './block-io.js';
 
 /** Lines of text whose PID column (3rd) is pid, split into columns. */
 function linesOf(text: string, pid: number): string[][] {
@@ -33,19 +24,16 @@ async function until(ready: () => boolean, timeoutMs = 10000): Promise<void> {
 }
 
 kernelTest('biosnoop shows each of dd\'s 64 KiB direct writes on vda', async () => {
-  const run = startTool('biosnoop', ['-d', 'vda']);
   let pid = 0;
-  try {
-    await run.waitFor(/^TIME\(s\) {5}COMM {11}PID {5}DISK {4}T {4}SECTOR {5}BYTES {3}LAT\(ms\)$/m);
-    pid = directWrites();
-    await until(() => ddWrites(run.stdout(), pid).length >= 32);
-  } finally {
-    const r = await run.stop();
-    rmSync(FILE, { force: true });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  const writes = ddWrites(run.stdout(), pid);
-  assert.ok(writes.length >= 32, run.stdout());
+  const out = await traceWrites('biosnoop', ['-d', 'vda'], {
+    ready: /^TIME\(s\) {5}COMM {11}PID {5}DISK {4}T {4}SECTOR {5}BYTES {3}LAT\(ms\)$/m,
+    activity: async (file, run) => {
+      pid = directWrites(file);
+      await until(() => ddWrites(run.stdout(), pid).length >= 32);
+    },
+  });
+  const writes = ddWrites(out, pid);
+  assert.ok(writes.length >= 32, out);
   for (const [time, comm, , disk, , sector, , lat] of writes) {
     assert.equal(comm, 'dd');
     assert.equal(disk, 'vda');
@@ -57,18 +45,15 @@ kernelTest('biosnoop shows each of dd\'s 64 KiB direct writes on vda', async () 
 });
 
 kernelTest('biosnoop -Q adds the queued time column', async () => {
-  const run = startTool('biosnoop', ['-Q']);
   let pid = 0;
-  try {
-    await run.waitFor(/^TIME\(s\) .* BYTES {3}QUE\(ms\) LAT\(ms\)$/m);
-    pid = directWrites();
-    await run.waitFor(new RegExp(`^\\S+ +dd +${pid} `, 'm'));
-  } finally {
-    const r = await run.stop();
-    rmSync(FILE, { force: true });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  const ours = linesOf(run.stdout(), pid);
+  const out = await traceWrites('biosnoop', ['-Q'], {
+    ready: /^TIME\(s\) .* BYTES {3}QUE\(ms\) LAT\(ms\)$/m,
+    activity: async (file, run) => {
+      pid = directWrites(file);
+      await run.waitFor(new RegExp(`^\\S+ +dd +${pid} `, 'm'));
+    },
+  });
+  const ours = linesOf(out, pid);
   assert.ok(ours.length > 0);
   for (const cols of ours) {
     assert.equal(cols.length, 9, cols.join(' '));
@@ -78,17 +63,18 @@ kernelTest('biosnoop -Q adds the queued time column', async () => {
 });
 
 kernelTest('biosnoop --json 5 prints one object per I/O and stops by itself', async () => {
+  const file = scratchFile('biosnoop');
   const run = startTool('biosnoop', ['--json', '5']);
   // No header in JSON mode: write until dd's records show up.
   let pid = 0;
   const deadline = Date.now() + 4000;
   while (Date.now() < deadline) {
-    pid = directWrites();
+    pid = directWrites(file);
     await new Promise((resolve) => setTimeout(resolve, 300));
     if (run.stdout().includes(`"pid":${pid},`)) break;
   }
   const r = await run.exited();
-  rmSync(FILE, { force: true });
+  rmSync(file, { force: true });
   assert.equal(r.code, 0, r.stderr);
   const ours = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { pid: number; comm: string; disk: string; rwbs: string; op: string; bytes: number; lat_ms: number }).filter((e) => e.pid === pid);
   const writes = ours.filter((e) => e.op === 'Write' && e.bytes === 65536);
@@ -98,21 +84,16 @@ kernelTest('biosnoop --json 5 prints one object per I/O and stops by itself', as
 
 kernelTest('biosnoop -c keeps only I/O issued from inside the cgroup', async () => {
   using cg = createCgroup();
-  const run = startTool('biosnoop', ['-c', cg.path]);
   let inside = 0;
   let outside = 0;
-  try {
-    await run.waitFor(/^TIME\(s\) /m);
-    outside = directWrites();
-    const r = spawnSync('sh', ['-c', `echo $$ > ${cg.path}/cgroup.procs && exec dd if=/dev/zero of=${FILE} bs=64k count=32 oflag=direct`], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    inside = r.pid;
-    await until(() => ddWrites(run.stdout(), inside).length >= 32);
-  } finally {
-    const r = await run.stop();
-    rmSync(FILE, { force: true });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  assert.ok(ddWrites(run.stdout(), inside).length >= 32, run.stdout());
-  assert.equal(linesOf(run.stdout(), outside).length, 0, run.stdout());
+  const out = await traceWrites('biosnoop', ['-c', cg.path], {
+    ready: /^TIME\(s\) /m,
+    activity: async (file, run) => {
+      outside = directWrites(file);
+      inside = directWritesInCgroup(file, cg.path);
+      await until(() => ddWrites(run.stdout(), inside).length >= 32);
+    },
+  });
+  assert.ok(ddWrites(out, inside).length >= 32, out);
+  assert.equal(linesOf(out, outside).length, 0, out);
 });

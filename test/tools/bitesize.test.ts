@@ -1,17 +1,9 @@
 // bitesize: a dd we start makes 32 direct 64 KiB writes; its histogram ("Process Name = dd") counts them in the
 // 64 -> 127 Kbytes row.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
-
-const FILE = `/var/tmp/bpfkit-bitesize-${process.pid}`;
-
-function directWrites(): void {
-  const r = spawnSync('dd', ['if=/dev/zero', `of=${FILE}`, 'bs=64k', 'count=32', 'oflag=direct'], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-}
+import { traceWrites, writeUntil } from './block-io.js';
 
 /** The rows of the histogram under "Process Name = name" (text up to the next blank line). */
 function histOf(text: string, name: string): Map<string, number> {
@@ -28,16 +20,7 @@ function histOf(text: string, name: string): Map<string, number> {
 }
 
 kernelTest('bitesize -c dd counts dd\'s 64 KiB writes in the 64 -> 127 Kbytes row', async () => {
-  const run = startTool('bitesize', ['-c', 'dd', '-T']);
-  try {
-    await run.waitFor(/^Tracing block device I\/O\.\.\. Hit Ctrl-C to end\.$/m);
-    directWrites();
-  } finally {
-    const r = await run.stop();
-    rmSync(FILE, { force: true });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  const out = run.stdout();
+  const out = await traceWrites('bitesize', ['-c', 'dd', '-T'], { ready: /^Tracing block device I\/O\.\.\. Hit Ctrl-C to end\.$/m });
   assert.match(out, /^\d\d:\d\d:\d\d$/m);
   const rows = histOf(out, 'dd');
   assert.ok((rows.get('64 -> 127') ?? 0) >= 32, out);
@@ -46,16 +29,8 @@ kernelTest('bitesize -c dd counts dd\'s 64 KiB writes in the 64 -> 127 Kbytes ro
 });
 
 kernelTest('bitesize -d vda shows every process, dd included', async () => {
-  const run = startTool('bitesize', ['-d', 'vda']);
-  try {
-    await run.waitFor(/Hit Ctrl-C to end\.$/m);
-    directWrites();
-  } finally {
-    const r = await run.stop();
-    rmSync(FILE, { force: true });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  assert.ok((histOf(run.stdout(), 'dd').get('64 -> 127') ?? 0) >= 32, run.stdout());
+  const out = await traceWrites('bitesize', ['-d', 'vda']);
+  assert.ok((histOf(out, 'dd').get('64 -> 127') ?? 0) >= 32, out);
 });
 
 kernelTest('bitesize -T 1 2 prints two intervals and exits by itself', async () => {
@@ -66,22 +41,10 @@ kernelTest('bitesize -T 1 2 prints two intervals and exits by itself', async () 
 
 kernelTest('bitesize --json -c dd prints kbytes buckets per comm', async () => {
   type Rec = { time: string; histograms: Array<{ comm: string; unit: string; buckets: Array<{ low: number; high: number; count: number }> }> };
-  const run = startTool('bitesize', ['--json', '-c', 'dd', '1']);
-  const count64k = () =>
-    run.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Rec)
+  const count64k = (out: string) =>
+    out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Rec)
       .flatMap((rec) => rec.histograms).filter((h) => h.comm === 'dd' && h.unit === 'kbytes')
       .reduce((n, h) => n + (h.buckets.find((b) => b.low === 64 && b.high === 127)?.count ?? 0), 0);
-  try {
-    await run.waitFor(/^\{"time"/m); // the first (empty) interval: probes attached
-    const deadline = Date.now() + 10000;
-    while (count64k() < 32 && Date.now() < deadline) {
-      directWrites();
-      await new Promise((resolve) => setTimeout(resolve, 1200));
-    }
-  } finally {
-    const r = await run.stop();
-    rmSync(FILE, { force: true });
-    assert.equal(r.code, 0, r.stderr);
-  }
-  assert.ok(count64k() >= 32, run.stdout());
+  const out = await writeUntil('bitesize', ['--json', '-c', 'dd', '1'], (o) => count64k(o) >= 32, 10000);
+  assert.ok(count64k(out) >= 32, out);
 });

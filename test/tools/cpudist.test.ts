@@ -1,25 +1,14 @@
 // cpudist: a busy process shares 2 CPUs with three others, so it runs in slices; the tool measures them.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
-
-/** Runs body while n CPU-bound python3 processes run; gets their pids. */
-async function withBusyLoops(n: number, body: (pids: number[]) => Promise<void>): Promise<void> {
-  const busy: ChildProcess[] = [];
-  try {
-    for (let i = 0; i < n; i++) busy.push(spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' }));
-    await body(busy.map((c) => c.pid!));
-  } finally {
-    busy.forEach((c) => c.kill('SIGKILL'));
-  }
-}
+import { histRows, withBusyLoops } from './busy.js';
 
 /** Histogram rows of the section after `title`, as [low, high, count]. */
 function section(stdout: string, title: string, unit = 'usecs'): Array<[number, number, number]> {
   const m = stdout.match(new RegExp(`^${title}\\n     ${unit}\\s+: count    distribution\\n((?:\\s+\\d+ -> .*\\n)+)`, 'm'));
   assert.ok(m, `no section '${title}' in:\n${stdout}`);
-  return [...m[1]!.matchAll(/^\s+(\d+) -> (\d+)\s+: (\d+)\s+\|[* ]{40}\|$/gm)].map((r) => [Number(r[1]), Number(r[2]), Number(r[3])]);
+  return histRows(m[1]!);
 }
 
 kernelTest('cpudist -p PID -L 1 2 shows the on-CPU slices of a busy process and exits by itself', { timeout: 30000 }, async () => {

@@ -1,24 +1,8 @@
 // runqlat: four busy processes on a 2-CPU machine keep waiting for a CPU; the tool counts those waits for them.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
-
-/** Runs body while n CPU-bound python3 processes (more than the CPUs, so they queue) run; gets their pids. */
-async function withBusyLoops(n: number, body: (pids: number[]) => Promise<void>): Promise<void> {
-  const busy: ChildProcess[] = [];
-  try {
-    for (let i = 0; i < n; i++) busy.push(spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' }));
-    await body(busy.map((c) => c.pid!));
-  } finally {
-    busy.forEach((c) => c.kill('SIGKILL'));
-  }
-}
-
-/** The histogram rows ("low -> high : count |stars|") of a text section, as [low, high, count]. */
-function histRows(section: string): Array<[number, number, number]> {
-  return [...section.matchAll(/^\s+(\d+) -> (\d+)\s+: (\d+)\s+\|[* ]{40}\|$/gm)].map((m) => [Number(m[1]), Number(m[2]), Number(m[3])]);
-}
+import { histRows, withBusyLoops } from './busy.js';
 
 kernelTest('runqlat -P 1 2 counts run queue waits of busy processes and exits by itself', { timeout: 30000 }, async () => {
   await withBusyLoops(4, async (pids) => {

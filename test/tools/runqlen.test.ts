@@ -1,20 +1,9 @@
 // runqlen: with four busy processes on a 2-CPU machine, the 99 Hz samples see tasks queued behind the running one.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { possibleCpuCount } from '../../src/kernel/cpus.js';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
-
-/** Runs body while n CPU-bound python3 processes (more than the CPUs, so they queue) run. */
-async function withBusyLoops(n: number, body: () => Promise<void>): Promise<void> {
-  const busy: ChildProcess[] = [];
-  try {
-    for (let i = 0; i < n; i++) busy.push(spawn('python3', ['-c', 'while True: pass'], { stdio: 'ignore' }));
-    await body();
-  } finally {
-    busy.forEach((c) => c.kill('SIGKILL'));
-  }
-}
+import { withBusyLoops } from './busy.js';
 
 kernelTest('runqlen 1 2 samples queue lengths of 1 or more under load and exits by itself', { timeout: 30000 }, async () => {
   await withBusyLoops(4, async () => {

@@ -1,64 +1,12 @@
 // tcplife: a python3 process opens a loopback TCP session to a known port, sends 200 KiB, receives 100 KiB and
 // closes; the tool reports both ends with that process, the right ports, the byte counts and a plausible lifespan.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
+import { freePort, jsonRecords, loopbackSession } from './net/session.js';
 
-/** The session: server thread and client in one python3 process; prints "pid client_port bytes_received". */
-const SESSION = `
-import os, socket, sys, threading
-port, host = int(sys.argv[1]), sys.argv[2]
-family = socket.AF_INET6 if ':' in host else socket.AF_INET
-srv = socket.socket(family)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind((host, port))
-srv.listen()
-def serve():
-    c, _ = srv.accept()
-    n = 0
-    while n < 200 * 1024:
-        d = c.recv(65536)
-        if not d:
-            break
-        n += len(d)
-    c.sendall(b's' * 100 * 1024)
-    while c.recv(65536):
-        pass
-    c.close()
-t = threading.Thread(target=serve)
-t.start()
-c = socket.create_connection((host, port))
-c.sendall(b'c' * 200 * 1024)
-n = 0
-while n < 100 * 1024:
-    d = c.recv(65536)
-    if not d:
-        break
-    n += len(d)
-lport = c.getsockname()[1]
-c.close()
-t.join()
-srv.close()
-print(os.getpid(), lport, n, flush=True)
-`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function runSession(port: number, host = '127.0.0.1'): { pid: number; clientPort: number } {
-  const r = spawnSync('python3', ['-c', SESSION, String(port), host], { encoding: 'utf8', timeout: 10000 });
-  assert.equal(r.status, 0, r.stderr);
-  const [pid, clientPort, received] = r.stdout.trim().split(' ').map(Number) as [number, number, number];
-  assert.equal(received, 100 * 1024);
-  return { pid, clientPort };
-}
+/** The client sends 200 KiB, the server answers 100 KiB. */
+const BYTES = { send: 200 * 1024, reply: 100 * 1024 };
 
 kernelTest('tcplife reports a loopback session: pid, comm, ports, 200 KB out, 100 KB in, lifespan', async () => {
   const run = startTool('tcplife');
@@ -66,7 +14,7 @@ kernelTest('tcplife reports a loopback session: pid, comm, ports, 200 KB out, 10
     await run.waitFor(/^PID\s+COMM\s+LADDR\s+LPORT\s+RADDR\s+RPORT\s+TX_KB\s+RX_KB\s+MS$/m);
     const port = await freePort();
     const started = Date.now();
-    const { pid, clientPort } = runSession(port);
+    const { pid, clientPort } = loopbackSession(port, BYTES);
     const elapsed = Date.now() - started;
     const client = await run.waitFor(new RegExp(`^${pid}\\s+python3\\s+127\\.0\\.0\\.1\\s+${clientPort}\\s+127\\.0\\.0\\.1\\s+${port}\\s+(\\S+)\\s+(\\S+)\\s+(\\S+)$`, 'm'));
     assert.equal(Number(client[1]), 200, `TX_KB: ${client[0]}`);
@@ -89,10 +37,10 @@ kernelTest('tcplife --json -L PORT -6: exact byte counts of the accepted IPv6 en
   try {
     // No header in JSON mode: give the probes time to attach before the session.
     await new Promise((r) => setTimeout(r, 1500));
-    const { pid, clientPort } = runSession(port, '::1');
+    const { pid, clientPort } = loopbackSession(port, { ...BYTES, host: '::1' });
     await run.waitFor(new RegExp(`"lport":${port}`));
     await new Promise((r) => setTimeout(r, 200));
-    const records = run.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = jsonRecords(run.stdout());
     assert.equal(records.length, 1, run.stdout());
     const rec = records[0]!;
     assert.equal(rec.pid, pid);
@@ -117,7 +65,7 @@ kernelTest('tcplife -p PID keeps other processes out', async () => {
   const run = startTool('tcplife', ['-p', '1', '-D', String(port)]);
   try {
     await run.waitFor(/^PID\s+COMM/m);
-    runSession(port);
+    loopbackSession(port, BYTES);
     await new Promise((r) => setTimeout(r, 500));
   } finally {
     const r = await run.stop();

@@ -2,49 +2,9 @@
 // the client socket going CLOSE -> SYN_SENT -> ESTABLISHED -> FIN_WAIT1 -> FIN_WAIT2 -> CLOSE and the accepted
 // socket LISTEN -> SYN_RECV -> ESTABLISHED -> CLOSE_WAIT -> LAST_ACK -> CLOSE, with the right ports.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
-
-/** Client connects, sends a little, closes first; the server thread closes on EOF. Prints "pid client_port". */
-const SESSION = `
-import os, socket, sys, threading
-port, host = int(sys.argv[1]), sys.argv[2]
-srv = socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET)
-srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-srv.bind((host, port))
-srv.listen()
-def serve():
-    c, _ = srv.accept()
-    while c.recv(65536):
-        pass
-    c.close()
-t = threading.Thread(target=serve)
-t.start()
-c = socket.create_connection((host, port))
-c.sendall(b'hello' * 1000)
-lport = c.getsockname()[1]
-c.close()
-t.join()
-srv.close()
-print(os.getpid(), lport, flush=True)
-`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function runSession(port: number, host = '127.0.0.1'): { pid: number; clientPort: number } {
-  const r = spawnSync('python3', ['-c', SESSION, String(port), host], { encoding: 'utf8', timeout: 10000 });
-  assert.equal(r.status, 0, r.stderr);
-  const [pid, clientPort] = r.stdout.trim().split(' ').map(Number) as [number, number];
-  return { pid, clientPort };
-}
+import { freePort, jsonRecords, loopbackSession } from './net/session.js';
 
 interface Row { skaddr: string; pid: number; comm: string; laddr: string; lport: number; raddr: string; rport: number; from: string; to: string; ms: number }
 
@@ -65,7 +25,7 @@ kernelTest('tcpstates shows every transition of both ends of a loopback session'
   try {
     await run.waitFor(/^SKADDR\s+PID\s+COMM\s+LADDR\s+LPORT\s+RADDR\s+RPORT\s+OLDSTATE\s+-> NEWSTATE\s+MS$/m);
     port = await freePort();
-    ({ pid, clientPort } = runSession(port));
+    ({ pid, clientPort } = loopbackSession(port));
     // The accepted socket's LAST_ACK -> CLOSE comes last.
     await run.waitFor(new RegExp(`127\\.0\\.0\\.1\\s+${port}\\s+127\\.0\\.0\\.1\\s+${clientPort}\\s+LAST_ACK\\s+-> CLOSE`));
   } finally {
@@ -100,10 +60,10 @@ kernelTest('tcpstates --json -6 -D PORT: only the IPv6 client socket towards tha
   const run = startTool('tcpstates', ['--json', '-6', '-D', String(port)]);
   try {
     await new Promise((r) => setTimeout(r, 1500)); // no header in JSON mode: let the probe attach
-    const { pid, clientPort } = runSession(port, '::1');
+    const { pid, clientPort } = loopbackSession(port, { host: '::1' });
     await run.waitFor(/"newstate":"CLOSE"/);
     await new Promise((r) => setTimeout(r, 200));
-    const records = run.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = jsonRecords(run.stdout());
     assert.deepEqual(records.map((r) => `${String(r.oldstate)}->${String(r.newstate)}`), ['CLOSE->SYN_SENT', 'SYN_SENT->ESTABLISHED', 'ESTABLISHED->FIN_WAIT1', 'FIN_WAIT1->FIN_WAIT2', 'FIN_WAIT2->CLOSE']);
     for (const r of records) {
       assert.equal(r.ip, 6);
@@ -123,7 +83,7 @@ kernelTest('tcpstates -T -w prints the clock and IP columns', async () => {
   const run = startTool('tcpstates', ['-T', '-w', '-L', String(port)]);
   try {
     await run.waitFor(/^TIME\(s\)\s+SKADDR\s+PID\s+COMM\s+IP\s+LADDR\s+LPORT/m);
-    runSession(port);
+    loopbackSession(port);
     await run.waitFor(new RegExp(`^\\d\\d:\\d\\d:\\d\\d [0-9a-f]{16} \\d+\\s+python3\\s+4\\s+127\\.0\\.0\\.1\\s+${port}\\s+0\\.0\\.0\\.0\\s+0\\s+CLOSE\\s+-> LISTEN`, 'm'));
   } finally {
     const r = await run.stop();

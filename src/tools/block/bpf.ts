@@ -1,6 +1,6 @@
 // eBPF pieces the block tools share: which disk a request is for, and counting into a histogram map whose key ends
 // in the slot (user space gathers the slots of a key into one histogram).
-import { FP, R0, R1, R2, R3, R4, type ProgramBuilder, type Register } from '../../isa/builder.js';
+import { FP, R0, R1, R2, R3, R4, R6, type ProgramBuilder, type Register } from '../../isa/builder.js';
 import { Helper } from '../../isa/helpers.js';
 import { MapType, UpdateFlags } from '../../sys/constants.js';
 import type { BpfMap } from '../../kernel/map.js';
@@ -78,4 +78,20 @@ export function drain(map: BpfMap): Array<[Uint8Array, Uint8Array]> {
     if (v) out.push([k, v]);
   }
   return out;
+}
+
+/**
+ * Opening of a block_rq_complete program: R6 = the struct request, also stored at FP-8 as the key of map `start`;
+ * R0 = its start entry. Requests we did not see start jump to `skip`.
+ */
+export function emitLookupStart(b: ProgramBuilder, skip: string): void {
+  b.ldx('dw', R6, R1, 0);
+  b.stx('dw', FP, -8, R6);
+  b.loadMap(R1, 'start').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem);
+  b.jeq(R0, 0, skip);
+}
+
+/** Deletes the request's start entry (key at FP-8, as emitLookupStart left it). */
+export function emitForgetStart(b: ProgramBuilder): void {
+  b.loadMap(R1, 'start').mov(R2, FP).add(R2, -8).call(Helper.map_delete_elem);
 }

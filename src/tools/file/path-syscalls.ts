@@ -8,6 +8,7 @@ import type { CollectionSpec } from '../../spec/collection.js';
 import { kernelOffset } from '../framework/kernel-types.js';
 import { comm, cString } from '../framework/format.js';
 import { tpBtfProgram } from '../framework/session.js';
+import { emitReserve, ringbufMaps } from '../framework/lost.js';
 
 /** Where a syscall keeps its arguments: the pt_regs members of the x86-64 syscall ABI, in argument order. */
 const ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'] as const;
@@ -113,8 +114,8 @@ function exitProgram(failedOnly: boolean) {
   // A stale entry from another syscall (the tool started mid-call) is dropped, not reported.
   b.ldx('w', R1, R7, 12).jne(R1, R6, 'drop');
   if (failedOnly) b.jmp('jsge', R8, 0, 'drop');
-  b.loadMap(R1, 'events').mov(R2, RECORD_SIZE).mov(R3, 0).call(Helper.ringbuf_reserve);
-  b.jeq(R0, 0, 'drop').mov(R6, R0);
+  emitReserve(b, RECORD_SIZE, 'drop');
+  b.mov(R6, R0);
   b.call(Helper.ktime_get_ns).stx('dw', R6, 0, R0);
   b.mov(R1, R9).rsh(R1, 32).stx('w', R6, 8, R1);
   b.stx('w', R6, 12, R9);
@@ -136,7 +137,7 @@ export function pathSyscallSpec(calls: PathSyscall[], filters: PathFilters): Col
   return {
     maps: {
       pending: { name: 'pending', type: MapType.HASH, keySize: 8, valueSize: PENDING_SIZE, maxEntries: 10240 },
-      events: { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1024 * 1024 },
+      ...ringbufMaps(1024 * 1024),
     },
     programs: {
       path_enter: tpBtfProgram('path_enter', 'sys_enter', enterProgram(calls, filters)),

@@ -14,6 +14,7 @@ import { ProgType } from '../../sys/constants.js';
 import { attachTracepoint } from '../../trace/runtime/attach.js';
 import { releaseFds } from '../../trace/runtime/release.js';
 import type { ToolContext } from './tool.js';
+import { LOST, lostMessage } from './lost.js';
 
 export const LICENSE = 'GPL';
 
@@ -37,6 +38,8 @@ export class ToolSession {
   readonly collection: Collection;
   readonly #lingering: number[] = [];
   readonly #closers: Array<() => void> = [];
+  /** Run after the programs are detached and the ring buffers drained, while the maps are still open. */
+  readonly #finals: Array<() => void> = [];
 
   /** Loads spec (maps and programs). Everything is released when the tool ends. */
   constructor(readonly ctx: ToolContext, spec: CollectionSpec) {
@@ -90,11 +93,38 @@ export class ToolSession {
     return reader;
   }
 
+  /**
+   * Reports records the ring buffer dropped (counted by emitCountLost in map `name`) on stderr: new losses at most
+   * once a second while running, the rest at the end. The numbers in all messages add up to the total.
+   */
+  reportLost(name = LOST): void {
+    const counter = this.map(name);
+    const key = new Uint8Array(4);
+    let reported = 0n;
+    const report = () => {
+      const value = counter.lookup(key);
+      const lost = value ? new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true) : 0n;
+      if (lost > reported) process.stderr.write(lostMessage(this.ctx.name, lost - reported));
+      reported = lost;
+    };
+    const timer = setInterval(report, 1000);
+    timer.unref(); // never what keeps a tool running
+    this.#closers.push(() => clearInterval(timer));
+    this.#finals.push(report);
+  }
+
   /** Detaches everything (programs stop at once), closes maps and programs; slow releases go to the background. */
   close(): void {
     for (const c of this.#closers.splice(0).reverse()) {
       try {
         c();
+      } catch {
+        // best effort
+      }
+    }
+    for (const f of this.#finals.splice(0)) {
+      try {
+        f();
       } catch {
         // best effort
       }

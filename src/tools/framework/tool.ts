@@ -189,3 +189,15 @@ export async function everyInterval(ctx: ToolContext, intervalSec: number | unde
     if (stopped || --left <= 0) return;
   }
 }
+
+/** The `[interval] [count]` arguments of the histogram tools (checked positive integers). */
+export function intervalArguments(command: Command): Command {
+  return command
+    .argument('[interval]', 'output interval, in seconds', positiveInt('interval'))
+    .argument('[count]', 'number of outputs', positiveInt('count'));
+}
+
+/** [interval, count] from the raw arguments (commander has already checked they are positive integers). */
+export function intervalAndCount(args: string[]): { interval?: number; count?: number } {
+  return { interval: args[0] !== undefined ? Number(args[0]) : undefined, count: args[1] !== undefined ? Number(args[1]) : undefined };
+}

@@ -1,12 +1,12 @@
 // The connection record the TCP tools share, and the eBPF pieces that fill it: who (task), which socket (the
 // addresses and ports of struct sock_common), when. The tools send it through a ring buffer or key counts with it.
-import { R0, R1, R2, R3, R4, type ProgramBuilder, type Register } from '../../isa/builder.js';
+import { R0, R1, R2, R3, R4, R6, R7, R8, R9, type ProgramBuilder, type Register } from '../../isa/builder.js';
 import { Helper } from '../../isa/helpers.js';
 import { MapType } from '../../sys/constants.js';
 import type { MapSpec } from '../../spec/collection.js';
 import { comm } from '../framework/format.js';
+import { emitCountLost, LOST, lostCounter } from '../framework/lost.js';
 import type { ToolSession } from '../framework/session.js';
-import type { ToolContext } from '../framework/tool.js';
 import { kernelOffset } from '../framework/kernel-types.js';
 import { AF_INET, formatAddress, ipVersion } from './address.js';
 
@@ -194,8 +194,6 @@ export class RelativeSeconds {
 
 /** The ring buffer the tools send records through: 1 MiB holds ~13000 records, for bursts while Node is busy. */
 export const EVENTS_MAP = { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1024 * 1024 };
-/** Records the ring buffer had no room for (one u64 counter), reported at exit as libbpf-tools report lost events. */
-export const LOST_MAP = { name: 'lost', type: MapType.ARRAY, keySize: 4, valueSize: 8, maxEntries: 1 };
 /** Per-flow connection counts: key = record bytes 32..72, value = u64 count. */
 export const FLOWS_MAP = { name: 'flows', type: MapType.HASH, keySize: FLOW_KEY_SIZE, valueSize: 8, maxEntries: 10240 };
 /** Records parked per socket (u64 struct sock address) until the socket's next state change. */
@@ -210,22 +208,13 @@ export function emitSubmit(b: ProgramBuilder, rec: Place): void {
   b.mov(R3, REC.size).mov(R4, 0).call(Helper.ringbuf_output);
   const id = labelId();
   b.jeq(R0, 0, `submitted_${id}`);
-  b.loadMapValue(R1, LOST_MAP.name).mov(R2, 1).atomic('dw', 'add', R1, 0, R2);
+  emitCountLost(b);
   b.label(`submitted_${id}`);
 }
 
 /** Maps a tool that sends records needs: the ring buffer and its lost-record counter. */
 export function eventMaps(): Record<string, MapSpec> {
-  return { [EVENTS_MAP.name]: EVENTS_MAP, [LOST_MAP.name]: LOST_MAP };
-}
-
-/** At exit, says on stderr how many records the ring buffer dropped, if any. Call after creating the session. */
-export function reportLostAtExit(ctx: ToolContext, session: ToolSession): void {
-  ctx.defer(() => {
-    const value = session.map(LOST_MAP.name).lookup(new Uint8Array(4));
-    const lost = value ? new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true) : 0n;
-    if (lost > 0n) process.stderr.write(`bpfkit ${ctx.name}: lost ${lost} events (ring buffer full)\n`);
-  });
+  return { [EVENTS_MAP.name]: EVENTS_MAP, [LOST]: lostCounter() };
 }
 
 /** flows[record bytes 32..72] += 1. `zero` is an 8-byte stack slot it may overwrite. */
@@ -252,4 +241,40 @@ export function emitCountFlow(b: ProgramBuilder, rec: Place, zero: Place): void 
 export function emitInetSport(b: ProgramBuilder, sk: Register, rec: Place, fail: string): void {
   emitReadKernel(b, at(rec, REC.lport), 2, sk, kernelOffset('inet_sock', 'inet_sport'), fail);
   b.ldx('h', R1, rec.reg, rec.off + REC.lport).be(R1, 16).stx('h', rec.reg, rec.off + REC.lport, R1);
+}
+
+/**
+ * Opening of an inet_sock_set_state (tp_btf) program: R6 = ctx, R7 = the struct sock, R8 = oldstate,
+ * R9 = newstate. Sockets that are not TCP jump to `skip`.
+ */
+export function emitTcpStateArgs(b: ProgramBuilder, skip: string): void {
+  b.mov(R6, R1);
+  b.ldx('dw', R7, R6, 0); // const struct sock *sk
+  b.ldx('h', R1, R7, kernelOffset('sock', 'sk_protocol')).jne(R1, IPPROTO_TCP, skip);
+  b.ldx('dw', R8, R6, 8); // oldstate
+  b.ldx('dw', R9, R6, 16); // newstate
+}
+
+/** The -t, -U, -p and -u options of the connection tools. */
+export interface TaskColumnOptions {
+  timestamp?: boolean;
+  printUid?: boolean;
+  pid?: number;
+  uid?: number;
+}
+
+/** The TIME(s) (-t) and UID (-U) columns that start a row. */
+export function leadingColumns(o: TaskColumnOptions, clock: RelativeSeconds, c: Connection): string {
+  return (o.timestamp ? clock.format(c.ktimeNs).padEnd(9) : '') + (o.printUid ? String(c.uid).padEnd(6) : '');
+}
+
+/** Their headers. */
+export function leadingHeader(o: TaskColumnOptions): string {
+  return (o.timestamp ? 'TIME(s)'.padEnd(9) : '') + (o.printUid ? 'UID'.padEnd(6) : '');
+}
+
+/** Delivers each connection record of the `events` ring buffer, and reports the ones it had no room for. */
+export function onConnection(session: ToolSession, handle: (c: Connection) => void): void {
+  session.reportLost();
+  session.ringbuf(EVENTS_MAP.name, (view) => handle(decodeConnection(view)));
 }

@@ -1,8 +1,9 @@
-// User-space side of the TCP tools: decode the endpoint block, format addresses, parse the -L/-D port lists.
-import { InvalidArgumentError } from 'commander';
+// User-space side of the TCP tools: decode the endpoint block (addresses formatted by net/address.ts), parse the -L/-D port lists.
+import { InvalidArgumentError, type Command } from 'commander';
 import { ToolUsageError } from '../framework/tool.js';
 import { AF_INET, AF_INET6 } from './states.js';
-import { ENDPOINT } from './sock.js';
+import { formatIPv4, formatIPv6 } from '../net/address.js';
+import { ENDPOINT, type EndpointFilter } from './sock.js';
 
 export interface Endpoint {
   family: number;
@@ -14,40 +15,12 @@ export interface Endpoint {
   rport: number;
 }
 
-function ipv4(view: DataView, off: number): string {
-  return [0, 1, 2, 3].map((i) => view.getUint8(off + i)).join('.');
-}
-
-/** RFC 5952 text (what inet_ntop prints): lowercase hex, longest run of two or more zero groups as "::". */
-function ipv6(view: DataView, off: number): string {
-  const groups = Array.from({ length: 8 }, (_, i) => view.getUint16(off + 2 * i, false));
-  // IPv4-mapped addresses print as ::ffff:a.b.c.d, as inet_ntop does.
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) return `::ffff:${ipv4(view, off + 12)}`;
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLen))}`;
-}
-
 /** Decodes the endpoint block written by emitEndpoint at `off`. */
 export function readEndpoint(view: DataView, off: number): Endpoint {
   const family = view.getUint16(off + ENDPOINT.family, true);
   const v6 = family === AF_INET6;
-  const addr = (at: number) => (v6 ? ipv6(view, off + at) : ipv4(view, off + at));
+  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+  const addr = (at: number) => (v6 ? formatIPv6(bytes, off + at) : formatIPv4(bytes, off + at));
   return {
     family,
     ipVersion: v6 ? 6 : 4,
@@ -74,4 +47,25 @@ export function portList(value: string): number[] {
 export function familyOption(opts: { ipv4?: boolean; ipv6?: boolean }): number | undefined {
   if (opts.ipv4 && opts.ipv6) throw new ToolUsageError('-4 and -6 exclude each other: give at most one');
   return opts.ipv4 ? AF_INET : opts.ipv6 ? AF_INET6 : undefined;
+}
+
+/** The -4, -6, -D and -L options. */
+export interface EndpointOptions {
+  ipv4?: boolean;
+  ipv6?: boolean;
+  localport?: number[];
+  remoteport?: number[];
+}
+
+/** Adds -4, -6 (with the tool's help text), -D and -L, in libbpf-tools' order. */
+export function endpointFlags(command: Command, ipv4Help: string, ipv6Help: string): Command {
+  return command
+    .option('-4, --ipv4', ipv4Help)
+    .option('-6, --ipv6', ipv6Help)
+    .option('-D, --remoteport <ports>', 'comma-separated list of remote ports to trace', portList)
+    .option('-L, --localport <ports>', 'comma-separated list of local ports to trace', portList);
+}
+
+export function endpointFilter(options: EndpointOptions): EndpointFilter {
+  return { family: familyOption(options), localPorts: options.localport, remotePorts: options.remoteport };
 }

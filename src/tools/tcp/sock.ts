@@ -4,6 +4,10 @@
 import { R0, R1, R2, R3, type ProgramBuilder, type Register } from '../../isa/builder.js';
 import { Helper } from '../../isa/helpers.js';
 import { kernelOffset } from '../framework/kernel-types.js';
+import { ringbufMaps } from '../framework/lost.js';
+import { tpBtfProgram } from '../framework/session.js';
+import type { CollectionSpec, MapSpec } from '../../spec/collection.js';
+import { MapType } from '../../sys/constants.js';
 import { AF_INET, AF_INET6 } from './states.js';
 
 /**
@@ -79,4 +83,17 @@ export function emitEndpointFilter(b: ProgramBuilder, base: Register, off: numbe
     for (const p of ports) b.jeq(R0, p, ok);
     b.ja(fail).label(ok);
   }
+}
+
+/** A hash map keyed by struct sock address (u64): what a tool remembers per socket. */
+export function perSocketMap(name: string, valueSize: number): MapSpec {
+  return { name, type: MapType.HASH, keySize: 8, valueSize, maxEntries: 10240 };
+}
+
+/** The spec of a tool with one inet_sock_set_state program `set_state` that sends records through `events`. */
+export function setStateSpec(b: ProgramBuilder, maps: Record<string, MapSpec>): CollectionSpec {
+  return {
+    maps: { ...maps, ...ringbufMaps(256 * 1024) },
+    programs: { set_state: tpBtfProgram('set_state', 'inet_sock_set_state', b.build({ dropUnreachable: true })) },
+  };
 }

@@ -18,5 +18,4 @@ export function tcpStateName(state: number): string {
 }
 
 export const IPPROTO_TCP = 6;
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+export { AF_INET, AF_INET6 } from '../net/address.js';

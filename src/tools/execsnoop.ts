@@ -8,7 +8,7 @@ import { MapFlags, MapType } from '../sys/constants.js';
 import { kernelOffset } from './framework/kernel-types.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { emitCountLost, ringbufMaps } from './framework/lost.js';
-import { defineTool, nonNegativeInt, ToolUsageError } from './framework/tool.js';
+import { defineTool, nonNegativeInt } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
 import { cgroupFilterMap, emitCgroupFilter, SYS, syscallRegs, unixSeconds } from './process/common.js';
 import { InvalidArgumentError } from 'commander';
@@ -158,7 +158,6 @@ export default defineTool<Options>({
       .option('--max-args <MAX_ARGS>', `maximum number of arguments parsed and displayed (1-${TOTAL_MAX_ARGS})`, maxArgsOption, DEFAULT_MAX_ARGS);
   },
   async run(options, _args, ctx) {
-    if (options.time && options.timestamp) throw new ToolUsageError('use either -T (time of day) or -t (seconds since start), not both');
     const cgroupMap = options.cgroup !== undefined ? cgroupFilterMap(ctx, options.cgroup) : undefined;
     const session = new ToolSession(ctx, buildSpec(options, cgroupMap));
     const offset = bootTimeOffsetNs();

@@ -46,9 +46,6 @@ const KNOWN_DIFFERENCES: Record<string, string> = {
   // left of its own header; bpfkit puts a space after each (rows line up under the header).
   'execsnoop -t: rows': 'reference prints TIME(s) %-8.3f without a trailing space',
   'execsnoop -U: rows': 'reference prints UID %-6d without a trailing space',
-  // libbpf-tools accepts -T with -t and prints both columns (TIME     TIME(s)  PCOMM ...); bpfkit exits 2 with
-  // "use either -T (time of day) or -t (seconds since start), not both".
-  'execsnoop -T -t: header': 'bpfkit refuses -T together with -t',
   // libbpf-tools looks for the -l text with strstr() in the NUL-separated argument buffer, so it only ever searches
   // argv[0]; bpfkit searches every argument (what its help and BCC's execsnoop say).
   'execsnoop -l nonexistent-: rows': 'reference -l only matches the first argument',

@@ -6,7 +6,7 @@ import { Helper } from '../../isa/helpers.js';
 import { kernelOffset } from '../framework/kernel-types.js';
 import { AF_INET, AF_INET6 } from './address.js';
 import {
-  emitReadKernel, emitSockFields, emitSockOfFd, emitTaskFields, emitTaskFilter, emitZero, IPPROTO_TCP, REC,
+  emitInetSport, emitReadKernel, emitSockFields, emitSockOfFd, emitTaskFields, emitTaskFilter, emitZero, IPPROTO_TCP, REC,
   sockCommonPrefixSize, SYS_ACCEPT, SYS_ACCEPT4, type Place,
 } from './connection.js';
 
@@ -42,15 +42,17 @@ export function emitAcceptRecord(b: ProgramBuilder, filter: AcceptFilter, out: s
   b.ldx('h', R1, copy.reg, copy.off + kernelOffset('sock_common', 'skc_family'));
   if (filter.family !== undefined) b.jne(R1, filter.family, out);
   else b.jeq(R1, AF_INET, 'accept_inet').jne(R1, AF_INET6, out).label('accept_inet');
-  if (filter.localPorts?.length) {
-    b.ldx('h', R1, copy.reg, copy.off + kernelOffset('sock_common', 'skc_num'));
-    for (const p of filter.localPorts) b.jeq(R1, p, 'accept_port_ok');
-    b.ja(out);
-    b.label('accept_port_ok');
-  }
   emitZero(b, rec, REC.size);
   emitTaskFields(b, rec);
   emitTaskFilter(b, rec, filter, R1, out);
   emitSockFields(b, copy, rec, R1);
+  // A connection reset before accept() returned has already given its port back (skc_num = 0); inet_sport keeps it.
+  emitInetSport(b, R8, rec, out);
+  if (filter.localPorts?.length) {
+    b.ldx('h', R1, rec.reg, rec.off + REC.lport);
+    for (const p of filter.localPorts) b.jeq(R1, p, 'accept_port_ok');
+    b.ja(out);
+    b.label('accept_port_ok');
+  }
   return rec;
 }

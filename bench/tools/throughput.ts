@@ -68,7 +68,7 @@ export async function throughputOnce(rig: Rig, impl: Impl, kind: LoadKind, offer
       generated: made.count,
       generatedPerSec: made.rate,
       delivered: counter.count,
-      reportedLost: [...run.stderr.matchAll(/Lost (\d+) events/g)].reduce((n, m) => n + Number(m[1]), 0) + run.lost,
+      reportedLost: [...run.stderr.matchAll(/[Ll]ost (\d+) events/g)].reduce((n, m) => n + Number(m[1]), 0) + run.lost,
       fraction: made.count > 0 ? counter.count / made.count : 0,
     };
   } finally {

@@ -19,6 +19,7 @@ import { bpfkitImpl, libbpfToolsImpl, staleBundleWarning, type Impl, type ImplNa
 import { median, printColumns, printTable, writeJson, type Row } from './report.js';
 import { startupOnce, type StartupOptions, type StartupSample } from './startup.js';
 import { throughputOnce, toolOfLoad, type LoadKind, type ThroughputSample } from './throughput.js';
+import { attempt, failures, log, reportFailures } from '../failures.js';
 
 const DEFAULT_TOOLS = ['execsnoop', 'opensnoop', 'exitsnoop', 'biolatency', 'runqlat', 'tcplife'];
 /** Offered rates per second for the event runs; 0 = flat out (the generator as fast as it goes, traced). */
@@ -68,21 +69,7 @@ function usage(error?: string): never {
   process.exit(error ? 2 : 0);
 }
 
-const log = (s: string) => console.error(`bench: ${s}`);
-const failures: string[] = [];
 const skips: string[] = [];
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** Runs `f`, logging and recording a failure instead of throwing. */
-async function attempt<T>(what: string, f: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await f();
-  } catch (err) {
-    failures.push(`${what}: ${messageOf(err)}`);
-    log(`FAILED ${what}: ${messageOf(err)}`);
-    return undefined;
-  }
-}
 
 function skip(what: string): void {
   skips.push(what);
@@ -266,10 +253,7 @@ async function main(): Promise<number> {
     console.log(`\n  skipped:`);
     for (const s of skips) console.log(`    ${s}`);
   }
-  if (failures.length) {
-    console.log(`\n  ${failures.length} measurement(s) failed:`);
-    for (const f of failures) console.log(`    ${f}`);
-  }
+  const exitCode = reportFailures();
   if (opts.json) {
     writeJson(opts.json, {
       date: new Date().toISOString(), kernel: release(), node: process.version, bpfkit: kit.describe, libbpfTools: ref.describe,
@@ -277,7 +261,7 @@ async function main(): Promise<number> {
     }, rows, { startup: Object.fromEntries(launches), events: Object.fromEntries(events) });
     log(`wrote ${opts.json}`);
   }
-  return failures.length ? 1 : 0;
+  return exitCode;
 }
 
 /**

@@ -21,6 +21,7 @@ import { killAll, TracerRun } from './process.js';
 import { median, printTable, writeJson, type Goal, type Row } from './report.js';
 import { allSyscalls, biolatency, runqlat, trivial, twentyProbes, type BenchScript } from './scripts.js';
 import { bpfkitTool, bpftraceTool, bpftraceVersion, Helpers, staleBundleWarning, type Tool } from './tools.js';
+import { attempt, failures, log, messageOf, reportFailures } from '../failures.js';
 
 interface Options {
   json?: string;
@@ -63,20 +64,6 @@ function usage(error?: string): never {
   process.exit(error ? 2 : 0);
 }
 
-const log = (s: string) => console.error(`bench: ${s}`);
-const failures: string[] = [];
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** Runs `f`, logging and recording a failure instead of throwing. */
-async function attempt<T>(what: string, f: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await f();
-  } catch (err) {
-    failures.push(`${what}: ${messageOf(err)}`);
-    log(`FAILED ${what}: ${messageOf(err)}`);
-    return undefined;
-  }
-}
 
 /** Can this tool run the trivial script at all? Returns why not. */
 async function smokeTest(helpers: Helpers, tool: Tool): Promise<string | undefined> {
@@ -260,10 +247,7 @@ async function main(): Promise<number> {
   console.log(breakdown.text);
   console.log(`  bpfkit: ${kit.describe}; bpftrace: ${version}; kernel ${release()}; medians of ${opts.runs} launches `
     + `(${opts.allSyscalls ? 'sys_enter_*: 1 each, ' : ''}printf: ${opts.printfRuns} each); total ${((performance.now() - started) / 1000).toFixed(0)} s`);
-  if (failures.length) {
-    console.log(`\n  ${failures.length} measurement(s) failed:`);
-    for (const f of failures) console.log(`    ${f}`);
-  }
+  const exitCode = reportFailures();
   if (opts.json) {
     writeJson(opts.json, {
       date: new Date().toISOString(), kernel: release(), node: process.version, bpftrace: version, bpfkit: kit.describe,
@@ -271,7 +255,7 @@ async function main(): Promise<number> {
     }, rows, { launches: Object.fromEntries([...launches].map(([k, v]) => [k.name, v])), printf: printfs, cost: costs });
     log(`wrote ${opts.json}`);
   }
-  return failures.length ? 1 : 0;
+  return exitCode;
 }
 
 /** Medians of where bpfkit's start-up (and stop) time goes, per script. */

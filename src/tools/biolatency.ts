@@ -5,7 +5,7 @@ import { FP, program, R0, R1, R2, R3, R4, R6, R7, R8, R9 } from '../isa/builder.
 import { Helper } from '../isa/helpers.js';
 import { UpdateFlags } from '../sys/constants.js';
 import type { CollectionSpec } from '../spec/collection.js';
-import { drain, emitCount, emitForgetStart, emitLookupStart, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
+import { emitCount, emitForgetStart, emitLookupStart, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
 import { DiskNames } from './block/disks.js';
 import { describeFlags, flagsJson, SHOWN_FLAGS_MASK } from './block/flags.js';
 import { clockNow } from './framework/format.js';
@@ -159,7 +159,7 @@ export default defineTool<Options>({
     if (!ctx.json) ctx.write('Tracing block device I/O... Hit Ctrl-C to end.\n');
 
     await everyInterval(ctx, interval, count, () => {
-      const groups = [...gatherSlots(drain(hists), SLOT_OFFSET, MAX_SLOTS).values()].map(({ key, slots }) => {
+      const groups = [...gatherSlots(hists.drainBatched(), SLOT_OFFSET, MAX_SLOTS).values()].map(({ key, slots }) => {
         const view = new DataView(key.buffer, key.byteOffset, key.byteLength);
         return { dev: view.getUint32(0, true), flags: view.getUint32(4, true), slots };
       });

@@ -3,7 +3,7 @@
 import { FP, program, R0, R1, R2, R6, R7, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
 import type { CollectionSpec } from '../spec/collection.js';
-import { drain, emitCount, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
+import { emitCount, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
 import { DiskNames } from './block/disks.js';
 import { clockNow, cString } from './framework/format.js';
 import { formatLog2Hist, log2HistJson, MAX_SLOTS } from './framework/histogram.js';
@@ -82,7 +82,7 @@ export default defineTool<Options>({
     if (!ctx.json) ctx.write('Tracing block device I/O... Hit Ctrl-C to end.\n');
 
     await everyInterval(ctx, interval, count, () => {
-      const groups = [...gatherSlots(drain(hists), SLOT_OFFSET, MAX_SLOTS).values()].map(({ key, slots }) => ({
+      const groups = [...gatherSlots(hists.drainBatched(), SLOT_OFFSET, MAX_SLOTS).values()].map(({ key, slots }) => ({
         comm: cString(new DataView(key.buffer, key.byteOffset, key.byteLength), 0, 16),
         slots,
       }));

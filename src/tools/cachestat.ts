@@ -12,11 +12,10 @@ import { FP, program, R0, R1, R2, R3, R4, R6, R7, R8, R9, type ProgramBuilder, t
 import { Helper } from '../isa/helpers.js';
 import { MapType, UpdateFlags } from '../sys/constants.js';
 import type { CollectionSpec } from '../spec/collection.js';
-import { hashMap } from './block/bpf.js';
 import { clockNow } from './framework/format.js';
 import { kernelOffset } from './framework/kernel-types.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
-import { defineTool, positiveInt } from './framework/tool.js';
+import { defineTool, everyInterval, intervalAndCount, positiveInt } from './framework/tool.js';
 
 // Counters (one array slot, cumulative): u64 pages accessed, u64 pages added, u64 pages dirtied.
 const ACCESSED = 0;
@@ -81,7 +80,7 @@ function buildSpec(): CollectionSpec {
     maps: {
       counters: { name: 'counters', type: MapType.ARRAY, keySize: 4, valueSize: 24, maxEntries: 1 },
       // Per task (pid_tgid): the last read's mapping, first and last page.
-      last_read: { ...hashMap('last_read', 8, 24), type: MapType.LRU_HASH },
+      last_read: { name: 'last_read', type: MapType.LRU_HASH, keySize: 8, valueSize: 24, maxEntries: 10240 },
     },
     programs: {
       get_pages: accessCounter(),
@@ -113,8 +112,7 @@ export default defineTool<{ timestamp?: boolean }>({
       .argument('[count]', 'number of outputs', positiveInt('count'));
   },
   async run(options, args, ctx) {
-    const interval = args[0] !== undefined ? Number(args[0]) : 1;
-    let left = args[1] !== undefined ? Number(args[1]) : Infinity;
+    const { interval = 1, count } = intervalAndCount(args);
     const session = new ToolSession(ctx, buildSpec());
     session.tpBtf('get_pages', 'mm_filemap_get_pages');
     session.tpBtf('add_to_cache', 'mm_filemap_add_to_page_cache');
@@ -130,8 +128,7 @@ export default defineTool<{ timestamp?: boolean }>({
     if (!ctx.json) {
       ctx.write(`${options.timestamp ? `${'TIME'.padEnd(8)} ` : ''}${'HITS'.padStart(8)} ${'MISSES'.padStart(8)} ${'DIRTIES'.padStart(8)} ${'HITRATIO'.padStart(8)} ${'BUFFERS_MB'.padStart(12)} ${'CACHED_MB'.padStart(10)}\n`);
     }
-    for (;;) {
-      const stopped = await ctx.sleep(interval * 1000);
+    await everyInterval(ctx, interval, count, () => {
       const now = read();
       const [accessed, added, dirtied] = now.map((v, i) => Number(v - previous[i]!)) as [number, number, number];
       previous = now;
@@ -150,7 +147,6 @@ export default defineTool<{ timestamp?: boolean }>({
       } else {
         ctx.write(`${options.timestamp ? `${time.padEnd(8)} ` : ''}${String(hits).padStart(8)} ${String(misses).padStart(8)} ${String(dirtied).padStart(8)} ${ratio.toFixed(2).padStart(7)}% ${String(buffers).padStart(12)} ${String(cached).padStart(10)}\n`);
       }
-      if (stopped || --left <= 0) return;
-    }
+    });
   },
 });

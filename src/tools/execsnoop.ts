@@ -24,6 +24,7 @@ const LAST_ARG_OFFSET = ARGS_BYTES - ARG_SIZE;
 // Entry: u32 pid, u32 ppid, u32 uid, s32 ret, u32 args_count, u32 args_size, char comm[16], u64 ktime, args.
 const OFF = { pid: 0, ppid: 4, uid: 8, ret: 12, count: 16, size: 20, comm: 24, ktime: 40, args: 48 } as const;
 const ENTRY_SIZE = OFF.args + ARGS_BYTES;
+const decoder = new TextDecoder();
 
 interface Options {
   time?: boolean;
@@ -166,7 +167,7 @@ export default defineTool<Options>({
     session.ringbuf('events', (r) => {
       const count = r.getUint32(OFF.count, true);
       const size = Math.min(r.getUint32(OFF.size, true), r.byteLength - OFF.args);
-      const raw = new TextDecoder().decode(new Uint8Array(r.buffer, r.byteOffset + OFF.args, size));
+      const raw = decoder.decode(new Uint8Array(r.buffer, r.byteOffset + OFF.args, size));
       const args = raw.split('\0').slice(0, Math.min(count, options.maxArgs));
       const truncated = count > options.maxArgs;
       const pcomm = comm(r, OFF.comm);

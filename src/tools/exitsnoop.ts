@@ -53,9 +53,7 @@ function buildExit(o: Options, cgroup: boolean) {
 }
 
 function buildSpec(o: Options, cgroupMap: MapSpec | undefined): CollectionSpec {
-  const maps: Record<string, MapSpec> = {
-    ...ringbufMaps(256 * 1024),
-  };
+  const maps = ringbufMaps(256 * 1024);
   if (cgroupMap) maps[cgroupMap.name] = cgroupMap;
   return { maps, programs: { process_exit: tpBtfProgram('process_exit', 'sched_process_exit', buildExit(o, cgroupMap !== undefined)) } };
 }

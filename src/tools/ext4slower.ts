@@ -4,7 +4,7 @@
 // ext4_sync_file_enter/exit): the tool says so and exits 1 rather than show a partial or made-up picture.
 import { defineTool, positiveInt } from './framework/tool.js';
 
-export const EXT4SLOWER_UNSUPPORTED =
+const EXT4SLOWER_UNSUPPORTED =
   'ext4slower needs kprobes or fentry on ext4_file_read_iter, ext4_file_write_iter, ext4_file_open and ext4_sync_file, ' +
   'which this kernel does not allow (its ext4 tracepoints cover fsync only, not reads, writes or opens)';
 

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Option } from 'commander';
 import { ToolSession } from './framework/session.js';
-import { defineTool, everyInterval, positiveInt } from './framework/tool.js';
+import { defineTool, everyInterval, intervalAndCount, positiveInt } from './framework/tool.js';
 import { clockNow } from './framework/format.js';
 import { decodeFileStat, fdIoSpec, type FileStat } from './file/fd-io.js';
 
@@ -49,8 +49,7 @@ export default defineTool<Options>({
       .argument('[count]', 'number of outputs', positiveInt('count'));
   },
   async run(options, args, ctx) {
-    const interval = args[0] !== undefined ? Number(args[0]) : 1;
-    const count = args[1] !== undefined ? Number(args[1]) : undefined;
+    const { interval = 1, count } = intervalAndCount(args);
     const session = new ToolSession(ctx, fdIoSpec({ pid: options.pid, allFiles: options.all === true }));
     session.tpBtf('io_exit', 'sys_exit');
     session.tpBtf('io_enter', 'sys_enter');
@@ -58,12 +57,9 @@ export default defineTool<Options>({
     if (!ctx.json) ctx.write(`Tracing... Output every ${interval} secs. Hit Ctrl-C to end\n`);
 
     await everyInterval(ctx, interval, count, () => {
-      // Take each entry out of the map as we read it: the next interval starts from zero.
+      // Take each entry out of the map as we read it (in batches, few syscalls): the next interval starts from zero.
       const rows: FileStat[] = [];
-      for (const key of [...stats.keys()]) {
-        const value = stats.lookupAndDelete(key);
-        if (value) rows.push(decodeFileStat(value));
-      }
+      for (const [, value] of stats.drainBatched()) rows.push(decodeFileStat(value));
       const by = sortKey[options.sort];
       rows.sort((a, b) => by(b) - by(a));
       const shown = rows.slice(0, options.rows);

@@ -3,12 +3,12 @@
 import { program, R0 } from '../isa/builder.js';
 import type { CollectionSpec } from '../spec/collection.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
-import { defineTool, nonNegativeInt, positiveInt, ToolUsageError } from './framework/tool.js';
+import { defineTool, nonNegativeInt, positiveInt } from './framework/tool.js';
 import { bootTimeOffsetNs, formatClock } from './framework/format.js';
-import { AF_INET, AF_INET6 } from './net/address.js';
 import { emitAcceptRecord } from './net/accept.js';
 import { emitSubmit, eventMaps, leadingColumns, leadingHeader, onConnection, RelativeSeconds } from './net/connection.js';
 import { portList } from './net/ports.js';
+import { familyOption } from './tcp/format.js';
 
 interface Options {
   time?: boolean;
@@ -23,8 +23,7 @@ interface Options {
 
 function buildSpec(o: Options): CollectionSpec {
   const b = program();
-  const family = o.ipv4 ? AF_INET : o.ipv6 ? AF_INET6 : undefined;
-  const rec = emitAcceptRecord(b, { pid: o.pid, uid: o.uid, localPorts: o.port, family }, 'out');
+  const rec = emitAcceptRecord(b, { pid: o.pid, uid: o.uid, localPorts: o.port, family: familyOption(o) }, 'out');
   emitSubmit(b, rec);
   b.label('out').mov(R0, 0).exit();
   return { maps: eventMaps(), programs: { tcp_accept: tpBtfProgram('tcp_accept', 'sys_exit', b.build()) } };
@@ -52,7 +51,6 @@ export default defineTool<Options>({
       .option('-6, --ipv6', 'trace IPv6 only');
   },
   async run(options, _args, ctx) {
-    if (options.ipv4 && options.ipv6) throw new ToolUsageError('-4 and -6 exclude each other');
     const session = new ToolSession(ctx, buildSpec(options));
     const offset = bootTimeOffsetNs();
     const clock = new RelativeSeconds();

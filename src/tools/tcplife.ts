@@ -13,7 +13,7 @@ import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
 import { kernelOffset } from './framework/kernel-types.js';
 import { emitEndpoint, emitEndpointFilter, perSocketMap, setStateSpec, sockOffsets, type EndpointFilter } from './tcp/sock.js';
 import { endpointFilter, endpointFlags, readEndpoint, type EndpointOptions } from './tcp/format.js';
-import { IPPROTO_TCP, TCP_CLOSE, TCP_ESTABLISHED, TCP_FIN_WAIT1, TCP_LAST_ACK, TCP_SYN_RECV, TCP_SYN_SENT } from './tcp/states.js';
+import { IPPROTO_TCP, TCP } from './tcp/states.js';
 
 // Record: u64 ktime at close, u64 lifespan ns, u64 tx bytes, u64 rx bytes, u32 pid, 4 pad, comm[16], endpoint (40).
 const REC = { ts: 0, span: 8, tx: 16, rx: 24, pid: 32, comm: 40, endpoint: 56, size: 96 };
@@ -29,24 +29,24 @@ function buildSpec(filter: EndpointFilter, pid: number | undefined) {
   b.ldx('dw', R8, R1, 16).mov32(R8, R8); // newstate
   b.ldx('h', R0, R6, o.protocol).jne(R0, IPPROTO_TCP, 'out');
   b.stx('dw', FP, -8, R6); // map key: the socket address
-  b.jeq(R8, TCP_CLOSE, 'close');
-  b.jgt(R8, TCP_SYN_RECV, 'ident');
+  b.jeq(R8, TCP.CLOSE, 'close');
+  b.jgt(R8, TCP.SYN_RECV, 'ident');
   // SYN_SENT (connect) and SYN_RECV (a new child of a listener) start a session: overwrite whatever a socket
   // that lived at this address before left behind. ESTABLISHED only fills in a birth we missed (NOEXIST).
-  b.mov(R9, UpdateFlags.NOEXIST).jeq(R8, TCP_ESTABLISHED, 'born');
+  b.mov(R9, UpdateFlags.NOEXIST).jeq(R8, TCP.ESTABLISHED, 'born');
   b.mov(R9, UpdateFlags.ANY);
-  b.jne(R8, TCP_SYN_RECV, 'born');
+  b.jne(R8, TCP.SYN_RECV, 'born');
   b.loadMap(R1, 'idents').mov(R2, FP).add(R2, -8).call(Helper.map_delete_elem);
   b.label('born');
   b.call(Helper.ktime_get_ns).stx('dw', FP, -16, R0);
   b.loadMap(R1, 'birth').mov(R2, FP).add(R2, -8).mov(R3, FP).add(R3, -16).mov(R4, R9).call(Helper.map_update_elem);
   b.label('ident');
-  b.jeq(R8, TCP_SYN_SENT, 'save_ident').jeq(R8, TCP_FIN_WAIT1, 'save_ident').jeq(R8, TCP_LAST_ACK, 'save_ident').ja('out');
+  b.jeq(R8, TCP.SYN_SENT, 'save_ident').jeq(R8, TCP.FIN_WAIT1, 'save_ident').jeq(R8, TCP.LAST_ACK, 'save_ident').ja('out');
   b.label('save_ident');
   b.call(Helper.get_current_pid_tgid).rsh(R0, 32).stx('w', FP, IDENT.at, R0).st('w', FP, IDENT.at + 4, 0);
   b.mov(R1, FP).add(R1, IDENT.at + 8).mov(R2, 16).call(Helper.get_current_comm);
   // connect() names the owner afresh; a close() only names it if nobody did (accepted sockets).
-  b.mov(R4, UpdateFlags.NOEXIST).jne(R8, TCP_SYN_SENT, 'store_ident').mov(R4, UpdateFlags.ANY).label('store_ident');
+  b.mov(R4, UpdateFlags.NOEXIST).jne(R8, TCP.SYN_SENT, 'store_ident').mov(R4, UpdateFlags.ANY).label('store_ident');
   b.loadMap(R1, 'idents').mov(R2, FP).add(R2, -8).mov(R3, FP).add(R3, IDENT.at).call(Helper.map_update_elem);
   b.ja('out');
 

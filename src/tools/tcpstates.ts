@@ -10,7 +10,7 @@ import { defineTool } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
 import { emitEndpoint, emitEndpointFilter, perSocketMap, setStateSpec, sockOffsets, type EndpointFilter } from './tcp/sock.js';
 import { endpointFilter, endpointFlags, readEndpoint, type EndpointOptions } from './tcp/format.js';
-import { IPPROTO_TCP, TCP_CLOSE, tcpStateName } from './tcp/states.js';
+import { IPPROTO_TCP, TCP, tcpStateName } from './tcp/states.js';
 
 // Record: u64 ktime, u64 skaddr, u64 ns in old state, u32 pid, u8 oldstate, u8 newstate, 2 pad, comm[16],
 // endpoint block (40).
@@ -30,7 +30,7 @@ function buildSpec(filter: EndpointFilter) {
   b.jeq(R0, 0, 'no_entry');
   b.ldx('dw', R1, R0, 0).ldx('dw', R2, FP, -16).sub(R2, R1).stx('dw', FP, -24, R2);
   b.label('no_entry');
-  b.jeq(R8, TCP_CLOSE, 'forget');
+  b.jeq(R8, TCP.CLOSE, 'forget');
   b.loadMap(R1, 'entered').mov(R2, FP).add(R2, -8).mov(R3, FP).add(R3, -16).mov(R4, UpdateFlags.ANY).call(Helper.map_update_elem);
   b.ja('emit');
   b.label('forget');

@@ -1,7 +1,7 @@
 // execsnoop: processes we exec with known arguments show up with their pid, parent, return value and argv.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { createCgroup } from '../helpers/cgroup.js';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
 
@@ -79,20 +79,18 @@ kernelTest('execsnoop -n and -l keep only matching commands', async () => {
 });
 
 kernelTest('execsnoop --cgroup keeps only processes in that cgroup v2 directory', async () => {
-  const dir = `/sys/fs/cgroup/unified/bpfkit-execsnoop-${process.pid}`;
-  mkdirSync(dir);
-  const run = startTool('execsnoop', ['--cgroup', dir]);
+  using cg = createCgroup();
+  const run = startTool('execsnoop', ['--cgroup', cg.path]);
   try {
     await run.waitFor(HEADER);
     const inside = token('inside');
     const outside = token('outside');
     spawnSync('/bin/echo', [outside]);
-    const pid = shellPid(`echo $$ > ${dir}/cgroup.procs && exec /bin/echo ${inside}`);
+    const pid = shellPid(`echo $$ > ${cg.path}/cgroup.procs && exec /bin/echo ${inside}`);
     await run.waitFor(new RegExp(`^echo\\s+${pid}\\s+${process.pid}\\s+0 /bin/echo ${inside} $`, 'm'));
     assert.doesNotMatch(run.stdout(), new RegExp(outside));
   } finally {
     const r = await run.stop();
-    rmdirSync(dir);
     assert.equal(r.code, 0, r.stderr);
   }
 });

@@ -1,7 +1,7 @@
 // exitsnoop: processes we start end with a known exit code or signal; the tool reports them with pid, parent and age.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, rmdirSync } from 'node:fs';
+import { createCgroup } from '../helpers/cgroup.js';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool } from './run-tool.js';
 
@@ -108,19 +108,17 @@ kernelTest('exitsnoop --json prints one object per exit with lower-case column k
 });
 
 kernelTest('exitsnoop --cgroup keeps only processes in that cgroup v2 directory', async () => {
-  const dir = `/sys/fs/cgroup/unified/bpfkit-exitsnoop-${process.pid}`;
-  mkdirSync(dir);
-  const run = startTool('exitsnoop', ['--cgroup', dir]);
+  using cg = createCgroup();
+  const run = startTool('exitsnoop', ['--cgroup', cg.path]);
   try {
     await run.waitFor(HEADER);
     const outside = spawnSync('sh', ['-c', 'exit 6']);
-    const inside = spawnSync('sh', ['-c', `echo $$ > ${dir}/cgroup.procs; echo $$; exit 6`], { encoding: 'utf8' });
+    const inside = spawnSync('sh', ['-c', `echo $$ > ${cg.path}/cgroup.procs; echo $$; exit 6`], { encoding: 'utf8' });
     const pid = Number(inside.stdout.trim());
     await run.waitFor(new RegExp(`^sh\\s+${pid}\\s+${process.pid}\\s+${pid}\\s+\\S+\\s+code 6$`, 'm'));
     assert.doesNotMatch(run.stdout(), new RegExp(`^sh\\s+${outside.pid}\\s`, 'm'));
   } finally {
     const r = await run.stop();
-    rmdirSync(dir);
     assert.equal(r.code, 0, r.stderr);
   }
 });

@@ -88,8 +88,3 @@ export function startTool(tool: string, args: string[] = []): ToolRun {
     },
   };
 }
-
-/** The lines of `text` after the header line matching `header`, split into whitespace-separated columns. */
-export function rows(text: string): string[][] {
-  return text.split('\n').filter((l) => l.trim() !== '').map((l) => l.trim().split(/\s+/));
-}

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmdirSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createCgroup } from '../helpers/cgroup.js';
 import { kernelTest } from '../helpers/kernel.js';
 import { startTool, type ToolRun } from './run-tool.js';
 
@@ -107,27 +108,17 @@ function cgroupOf(pid: number): string {
   }
 }
 
-kernelTest('syscount -c CGROUP -P counts only the processes in that cgroup', { timeout: 30000 }, async (t) => {
-  const mount = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'cgroup2')?.[1];
-  if (!mount) return t.skip('no cgroup v2 hierarchy mounted');
-  const dir = `${mount}/bpfkit-syscount-test-${process.pid}`;
-  mkdirSync(dir);
+kernelTest('syscount -c CGROUP -P counts only the processes in that cgroup', { timeout: 30000 }, async () => {
+  const cgroup = createCgroup();
   try {
-    const { pid, stdout } = await traceChild(['-c', dir, '-P', '-d', '2'], (run) => run.exited(), dir);
+    const { pid, stdout } = await traceChild(['-c', cgroup.path, '-P', '-d', '2'], (run) => run.exited(), cgroup.path);
     const rows = [...stdout.matchAll(/^(\d+) +(\S+) +(\d+)$/gm)];
     // On failure, say which cgroup each counted process was in (a CI run once listed processes outside it).
     const where = rows.map((r) => `${r[1]}: ${cgroupOf(Number(r[1]))}`).join('\n');
-    assert.deepEqual(rows.map((r) => [Number(r[1]), r[2]]), [[pid, 'python3']], `${stdout}\ncgroups (v2) of the rows:\n${where}\ntest dir: ${dir}`);
+    assert.deepEqual(rows.map((r) => [Number(r[1]), r[2]]), [[pid, 'python3']], `${stdout}\ncgroups (v2) of the rows:\n${where}\ntest dir: ${cgroup.path}`);
     assert.ok(Number(rows[0]![3]) >= 2050, stdout);
   } finally {
-    for (let i = 0; i < 50; i++) {
-      try {
-        rmdirSync(dir);
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100)); // the killed child leaves the cgroup a moment later
-      }
-    }
+    cgroup.close(); // moves a straggling member back to the root, then removes the directory
   }
 });
 

@@ -3,7 +3,6 @@
 import { FP, R0, R1, R2, R3, R4, R6, type ProgramBuilder, type Register } from '../../isa/builder.js';
 import { Helper } from '../../isa/helpers.js';
 import { MapType, UpdateFlags } from '../../sys/constants.js';
-import type { BpfMap } from '../../kernel/map.js';
 import type { MapSpec } from '../../spec/collection.js';
 import { kernelOffset } from '../framework/kernel-types.js';
 
@@ -43,11 +42,14 @@ export function emitRequestDev(b: ProgramBuilder, rq: Register, out: Register, t
  */
 export function emitCount(b: ProgramBuilder, map: string, keyOff: number, scratchOff: number): void {
   const id = uniq++;
-  b.loadMap(R1, map).mov(R2, FP).add(R2, keyOff).call(Helper.map_lookup_elem);
-  b.jeq(R0, 0, `count_new_${id}`).mov(R1, 1).atomic('dw', 'add', R0, 0, R1).ja(`count_done_${id}`);
+  const lookup = () => b.loadMap(R1, map).mov(R2, FP).add(R2, keyOff).call(Helper.map_lookup_elem);
+  lookup().jeq(R0, 0, `count_new_${id}`);
+  b.label(`count_add_${id}`).mov(R1, 1).atomic('dw', 'add', R0, 0, R1).ja(`count_done_${id}`);
   b.label(`count_new_${id}`).st('dw', FP, scratchOff, 1);
   b.loadMap(R1, map).mov(R2, FP).add(R2, keyOff).mov(R3, FP).add(R3, scratchOff).mov(R4, UpdateFlags.NOEXIST);
-  b.call(Helper.map_update_elem);
+  b.call(Helper.map_update_elem).jeq(R0, 0, `count_done_${id}`);
+  // Another CPU created the entry between our lookup and update: add to theirs rather than lose this count.
+  lookup().jne(R0, 0, `count_add_${id}`);
   b.label(`count_done_${id}`);
 }
 
@@ -66,16 +68,6 @@ export function gatherSlots(entries: Iterable<[Uint8Array, Uint8Array]>, slotOff
     let h = out.get(id);
     if (!h) out.set(id, (h = { key: prefix.slice(), slots: new Array<bigint>(slotCount).fill(0n) }));
     if (slot < slotCount) h.slots[slot]! += new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true);
-  }
-  return out;
-}
-
-/** Reads and clears every entry of a counts map (one interval's worth). */
-export function drain(map: BpfMap): Array<[Uint8Array, Uint8Array]> {
-  const out: Array<[Uint8Array, Uint8Array]> = [];
-  for (const k of [...map.keys()]) {
-    const v = map.lookupAndDelete(k);
-    if (v) out.push([k, v]);
   }
   return out;
 }

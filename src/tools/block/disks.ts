@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ToolUsageError } from '../framework/tool.js';
 
 /** The kernel's internal dev_t encoding (MKDEV): major in the high 12 bits, minor in the low 20. */
-export function mkdev(major: number, minor: number): number {
+function mkdev(major: number, minor: number): number {
   return ((major << 20) | minor) >>> 0;
 }
 

@@ -1,6 +1,4 @@
-// Text helpers for tool output: comm strings, wall-clock stamps from kernel time, byte counts.
-import { readFileSync } from 'node:fs';
-
+// Text helpers for tool output: comm strings and wall-clock stamps from kernel time.
 const decoder = new TextDecoder();
 
 /** A NUL-terminated string of at most `size` bytes at `offset` (comm, paths). */
@@ -34,9 +32,4 @@ export function formatClock(unixNs: bigint): string {
 /** HH:MM:SS of now. */
 export function clockNow(): string {
   return formatClock(BigInt(Date.now()) * 1_000_000n);
-}
-
-/** Seconds since boot per /proc/uptime (for "TIME(s)" columns relative to start). */
-export function uptimeSeconds(): number {
-  return Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
 }

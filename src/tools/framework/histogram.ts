@@ -56,13 +56,6 @@ export function formatLinearHist(slots: readonly bigint[], base: number, step: n
   return out;
 }
 
-/** The slot a value falls in (what the BPF side computes): floor(log2(v)), 0 for 0 and 1. */
-export function log2Slot(value: bigint): number {
-  let slot = 0;
-  for (let v = value >> 1n; v > 0n; v >>= 1n) slot++;
-  return slot;
-}
-
 /** --json shape of a log2 histogram: the non-empty range's slots with their bounds. */
 export function log2HistJson(slots: readonly bigint[], unit: string): { unit: string; buckets: Array<{ low: number; high: number; count: number }> } {
   let last = -1;

@@ -6,16 +6,11 @@ import { BtfKind } from '../../btf/types.js';
 import { rememberBtf } from '../../btf/vmlinux-cache.js';
 
 let full: Btf | undefined;
-const cache = new Map<string, number>();
 
 /** Byte offset of `path` ("real_parent", "__sk_common.skc_daddr") in `struct name`; throws a clear error if absent. */
 export function kernelOffset(struct: string, path: string): number {
-  const key = `${struct}.${path}`;
-  const hit = cache.get(key);
-  if (hit !== undefined) return hit;
   const offset = rememberBtf(`member:${struct}.${path}`, () => fastOffset(struct, path) ?? slowOffset(struct, path));
   if (offset === undefined) throw new Error(`this kernel's struct ${struct} has no member '${path}' (BTF)`);
-  cache.set(key, offset);
   return offset;
 }
 
@@ -26,17 +21,6 @@ export function kernelOffsetIfAny(struct: string, path: string): number | undefi
   } catch {
     return undefined;
   }
-}
-
-/** Size in bytes of `struct name` on this kernel. */
-export function kernelStructSize(struct: string): number {
-  const size = rememberBtf(`sizeof:${struct}`, () => {
-    const names = vmlinuxNames();
-    const id = names?.find(IndexKind.STRUCT, struct);
-    return names && id !== undefined ? names.sizeOf(id) : undefined;
-  });
-  if (size === undefined) throw new Error(`this kernel's BTF has no struct ${struct}`);
-  return size;
 }
 
 function fastOffset(struct: string, path: string): number | undefined {

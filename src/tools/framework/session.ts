@@ -85,9 +85,11 @@ export class ToolSession {
   /** Delivers each record of ring buffer map `name` on the event loop (the view is valid during the call only). */
   ringbuf(name: string, onRecord: (record: DataView) => void): RingBufferReader {
     const reader = new RingBufferReader(this.map(name), { keepAlive: true });
-    reader.onRecord((r) => onRecord(new DataView(r.buffer, r.byteOffset, r.byteLength)));
+    // The raw form spares the reader's Uint8Array per record: one DataView per record is all the tools need.
+    const deliver = (view: DataView, offset: number, length: number) => onRecord(new DataView(view.buffer, view.byteOffset + offset, length));
+    reader.onRawRecord(deliver);
     this.#closers.push(() => {
-      reader.readAvailable((r) => onRecord(new DataView(r.buffer, r.byteOffset, r.byteLength)));
+      reader.readAvailableRaw(deliver);
       reader.close();
     });
     return reader;

@@ -5,10 +5,11 @@ import { Helper } from '../../isa/helpers.js';
 import { MapType } from '../../sys/constants.js';
 import type { MapSpec } from '../../spec/collection.js';
 import { comm } from '../framework/format.js';
-import { emitCountLost, LOST, lostCounter } from '../framework/lost.js';
+import { emitCountLost, ringbufMaps } from '../framework/lost.js';
 import type { ToolSession } from '../framework/session.js';
 import { kernelOffset } from '../framework/kernel-types.js';
 import { AF_INET, formatAddress, ipVersion } from './address.js';
+import { IPPROTO_TCP } from '../tcp/states.js';
 
 /**
  * Layout (bytes): u64 ktime_ns @0, u32 pid @8, u32 uid @12, char comm[16] @16, u8 laddr[16] @32, u8 raddr[16] @48,
@@ -16,12 +17,10 @@ import { AF_INET, formatAddress, ipVersion } from './address.js';
  * Bytes 32..72 (addresses, ports, family, kind) also serve as a hash key for per-flow counts.
  */
 export const REC = { ts: 0, pid: 8, uid: 12, comm: 16, laddr: 32, raddr: 48, lport: 64, rport: 66, family: 68, kind: 70, size: 72 } as const;
-export const FLOW_KEY_OFFSET = REC.laddr;
-export const FLOW_KEY_SIZE = REC.size - REC.laddr;
+const FLOW_KEY_OFFSET = REC.laddr;
+const FLOW_KEY_SIZE = REC.size - REC.laddr;
 
-export const IPPROTO_TCP = 6;
-/** TCP states as include/net/tcp_states.h numbers them. */
-export const TCP = { ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10 } as const;
+export { IPPROTO_TCP, TCP } from '../tcp/states.js';
 /** x86-64 syscall numbers of accept() and accept4(). */
 export const SYS_ACCEPT = 43;
 export const SYS_ACCEPT4 = 288;
@@ -36,7 +35,7 @@ export const at = (p: Place, delta: number): Place => ({ reg: p.reg, off: p.off 
 
 let uniq = 0;
 /** Unique label suffix for pieces emitted more than once in a program. */
-export function labelId(): number {
+function labelId(): number {
   return uniq++;
 }
 
@@ -150,7 +149,7 @@ export interface Connection {
   kind: number;
 }
 
-export function decodeConnection(view: DataView, base = 0): Connection {
+function decodeConnection(view: DataView, base = 0): Connection {
   const bytes = new Uint8Array(view.buffer, view.byteOffset + base, REC.size);
   const family = view.getUint16(base + REC.family, true);
   return {
@@ -192,8 +191,9 @@ export class RelativeSeconds {
   }
 }
 
-/** The ring buffer the tools send records through: 1 MiB holds ~13000 records, for bursts while Node is busy. */
-export const EVENTS_MAP = { name: 'events', type: MapType.RINGBUF, keySize: 0, valueSize: 0, maxEntries: 1024 * 1024 };
+/** The ring buffer the tools send records through (ringbufMaps' name): 1 MiB holds ~13000 records, for bursts while Node is busy. */
+const EVENTS = 'events';
+const EVENTS_BYTES = 1024 * 1024;
 /** Per-flow connection counts: key = record bytes 32..72, value = u64 count. */
 export const FLOWS_MAP = { name: 'flows', type: MapType.HASH, keySize: FLOW_KEY_SIZE, valueSize: 8, maxEntries: 10240 };
 /** Records parked per socket (u64 struct sock address) until the socket's next state change. */
@@ -203,7 +203,7 @@ export function socketMap(name: string) {
 
 /** Sends the record at `rec` to the `events` ring buffer. */
 export function emitSubmit(b: ProgramBuilder, rec: Place): void {
-  b.loadMap(R1, EVENTS_MAP.name);
+  b.loadMap(R1, EVENTS);
   emitAddress(b, R2, rec);
   b.mov(R3, REC.size).mov(R4, 0).call(Helper.ringbuf_output);
   const id = labelId();
@@ -214,7 +214,7 @@ export function emitSubmit(b: ProgramBuilder, rec: Place): void {
 
 /** Maps a tool that sends records needs: the ring buffer and its lost-record counter. */
 export function eventMaps(): Record<string, MapSpec> {
-  return { [EVENTS_MAP.name]: EVENTS_MAP, [LOST]: lostCounter() };
+  return ringbufMaps(EVENTS_BYTES);
 }
 
 /** flows[record bytes 32..72] += 1. `zero` is an 8-byte stack slot it may overwrite. */
@@ -276,5 +276,5 @@ export function leadingHeader(o: TaskColumnOptions): string {
 /** Delivers each connection record of the `events` ring buffer, and reports the ones it had no room for. */
 export function onConnection(session: ToolSession, handle: (c: Connection) => void): void {
   session.reportLost();
-  session.ringbuf(EVENTS_MAP.name, (view) => handle(decodeConnection(view)));
+  session.ringbuf(EVENTS, (view) => handle(decodeConnection(view)));
 }

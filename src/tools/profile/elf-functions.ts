@@ -2,6 +2,7 @@
 // tables are read from disk (a 100 MB binary has a few MB of symbols), entries are filtered on their type byte
 // before anything is decoded, and names are decoded only when a lookup returns them.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { lastAtOrBelow } from './sorted.js';
 
 const SHT_SYMTAB = 2;
 const SHT_NOTE = 7;
@@ -171,10 +172,6 @@ export class ElfFunctions {
     return symbols.build(file.segments);
   }
 
-  get size(): number {
-    return this.starts.length;
-  }
-
   /** The function at `fileOffset` of the file (as a mapping's offset places it), or undefined. */
   lookupFileOffset(fileOffset: number): string | undefined {
     const seg = this.segments.find((s) => fileOffset >= s.offset && fileOffset < s.offset + s.filesz);
@@ -183,18 +180,7 @@ export class ElfFunctions {
 
   /** The function at link-time address `vaddr`, or undefined. */
   lookupAddress(vaddr: number): string | undefined {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid]! <= vaddr) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const found = lastAtOrBelow(this.starts, vaddr);
     if (found < 0) return undefined;
     // A sized symbol must contain the address; a size-0 one (hand-written assembly) runs to the next symbol.
     if (this.ends[found]! > this.starts[found]! && vaddr >= this.ends[found]!) return undefined;

@@ -2,6 +2,7 @@
 // Kernel addresses all have their top 16 bits set (canonical upper half), so the low 48 bits, exact in a double,
 // are what gets stored and compared: parsing 120k BigInts would take a second.
 import { readFileSync } from 'node:fs';
+import { lastAtOrBelow } from './sorted.js';
 
 const LOW48 = (1n << 48n) - 1n;
 
@@ -46,18 +47,7 @@ export class KernelSymbols {
   lookup(addr: bigint): string | undefined {
     if (addr >> 48n !== 0xffffn) return undefined;
     const low = Number(addr & LOW48);
-    let lo = 0;
-    let hi = this.addrs.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.addrs[mid]! <= low) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const found = lastAtOrBelow(this.addrs, low);
     return found < 0 ? undefined : this.names[found];
   }
 }

@@ -65,7 +65,7 @@ export function formatStack(s: ProfiledStack, o: FormatOptions): string {
 }
 
 /** The folded frames of one stack, root first, starting with comm. */
-export function foldedFrames(s: ProfiledStack, o: FormatOptions): string[] {
+function foldedFrames(s: ProfiledStack, o: FormatOptions): string[] {
   const out = [s.comm];
   if (s.user) {
     if (s.user.missed) out.push('[Missed User Stack]');

@@ -4,6 +4,7 @@
 // per (device, inode) and shared between processes.
 import { readFileSync } from 'node:fs';
 import { ElfFunctions } from './elf-functions.js';
+import { lastAtOrBelow } from './sorted.js';
 
 export interface Mapping {
   start: bigint;
@@ -17,7 +18,7 @@ export interface Mapping {
 const MAPS_LINE = /^([0-9a-f]+)-([0-9a-f]+)\s+(\S{4})\s+([0-9a-f]+)\s+(\S+)\s+(\d+)\s*(.*)$/;
 
 /** The executable, file-backed mappings of a maps file's text. */
-export function parseMaps(text: string): Mapping[] {
+function parseMaps(text: string): Mapping[] {
   const out: Mapping[] = [];
   for (const line of text.split('\n')) {
     const m = MAPS_LINE.exec(line);
@@ -108,18 +109,7 @@ export class PerfMap {
   }
 
   lookup(addr: number): string | undefined {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.starts[mid]! <= addr) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
-    }
+    const found = lastAtOrBelow(this.starts, addr);
     return found >= 0 && addr < this.ends[found]! ? this.names[found] : undefined;
   }
 }

@@ -1,8 +1,9 @@
-// User-space side of the TCP tools: decode the endpoint block (addresses formatted by net/address.ts), parse the -L/-D port lists.
-import { InvalidArgumentError, type Command } from 'commander';
+// User-space side of the TCP tools: decode the endpoint block (addresses formatted by net/address.ts), the -4/-6/-L/-D options.
+import type { Command } from 'commander';
 import { ToolUsageError } from '../framework/tool.js';
 import { AF_INET, AF_INET6 } from './states.js';
 import { formatIPv4, formatIPv6 } from '../net/address.js';
+import { portList } from '../net/ports.js';
 import { ENDPOINT, type EndpointFilter } from './sock.js';
 
 export interface Endpoint {
@@ -29,18 +30,6 @@ export function readEndpoint(view: DataView, off: number): Endpoint {
     raddr: addr(ENDPOINT.daddr),
     rport: view.getUint16(off + ENDPOINT.rport, true),
   };
-}
-
-/** Commander parser for "-L 80,443": a comma-separated list of ports 1-65535. */
-export function portList(value: string): number[] {
-  const ports = value.split(',').map((p) => p.trim());
-  const out: number[] = [];
-  for (const p of ports) {
-    const n = Number(p);
-    if (!/^\d+$/.test(p) || n < 1 || n > 65535) throw new InvalidArgumentError(`expected a comma-separated list of ports (1-65535), got '${value}'`);
-    if (!out.includes(n)) out.push(n);
-  }
-  return out;
 }
 
 /** The family to keep for -4/-6 (both given: an error, as libbpf-tools refuse it). */

@@ -1,11 +1,6 @@
 // TCP states as the kernel numbers them (include/net/tcp_states.h) and the names libbpf-tools print.
 
-export const TCP_ESTABLISHED = 1;
-export const TCP_SYN_SENT = 2;
-export const TCP_SYN_RECV = 3;
-export const TCP_FIN_WAIT1 = 4;
-export const TCP_CLOSE = 7;
-export const TCP_LAST_ACK = 9;
+export const TCP = { ESTABLISHED: 1, SYN_SENT: 2, SYN_RECV: 3, FIN_WAIT1: 4, FIN_WAIT2: 5, TIME_WAIT: 6, CLOSE: 7, CLOSE_WAIT: 8, LAST_ACK: 9, LISTEN: 10 } as const;
 
 const NAMES = [
   'UNKNOWN', 'ESTABLISHED', 'SYN_SENT', 'SYN_RECV', 'FIN_WAIT1', 'FIN_WAIT2', 'TIME_WAIT', 'CLOSE', 'CLOSE_WAIT',

@@ -13,7 +13,7 @@ import { formatLog2Hist, log2HistJson, MAX_SLOTS } from './framework/histogram.j
 import { emitLog2Slot } from './framework/kit.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { defineTool, everyInterval, intervalAndCount, intervalArguments, type ToolContext } from './framework/tool.js';
-import { cgroupFilterMap, emitCgroupFilter } from './process/common.js';
+import { cgroupFilterMap, emitCgroupFilter } from './framework/cgroup-filter.js';
 
 interface Options {
   timestamp?: boolean;

@@ -12,7 +12,7 @@ import { comm } from './framework/format.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { emitReserve, ringbufMaps } from './framework/lost.js';
 import { defineTool, positiveInt, type ToolContext } from './framework/tool.js';
-import { cgroupFilterMap, emitCgroupFilter } from './process/common.js';
+import { cgroupFilterMap, emitCgroupFilter } from './framework/cgroup-filter.js';
 
 interface Options {
   disk?: string;

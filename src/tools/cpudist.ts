@@ -4,8 +4,8 @@ import { program, R0, R1, R6, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { defineTool } from './framework/tool.js';
-import { emitCgroupFilter } from './sched/cgroup-filter.js';
-import { applyCgroup, histConfig, histToolFlags, histToolMaps, printHistsEveryInterval, type HistConfig, type HistToolOptions } from './sched/hist-tool.js';
+import { emitCgroupFilter } from './framework/cgroup-filter.js';
+import { histConfig, histToolFlags, histToolMaps, printHistsEveryInterval, type HistConfig, type HistToolOptions } from './sched/hist-tool.js';
 import { emitCountSinceStart, emitStoreStart } from './sched/task-hist.js';
 
 interface Options extends HistToolOptions {
@@ -59,10 +59,9 @@ export default defineTool<Options>({
   async run(options, args, ctx) {
     const config: Config = { ...histConfig(options), offcpu: options.offcpu === true };
     const session = new ToolSession(ctx, {
-      maps: histToolMaps(config),
+      maps: histToolMaps(ctx, options),
       programs: { switch: tpBtfProgram('switch', 'sched_switch', switchProgram(config)) },
     });
-    applyCgroup(session, options);
     session.tpBtf('switch', 'sched_switch');
     if (!ctx.json) ctx.write(`Tracing ${config.offcpu ? 'off' : 'on'}-CPU time... Hit Ctrl-C to end.\n`);
     await printHistsEveryInterval(ctx, session, options, args, config);

@@ -10,7 +10,8 @@ import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { emitCountLost, ringbufMaps } from './framework/lost.js';
 import { defineTool, nonNegativeInt } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
-import { cgroupFilterMap, emitCgroupFilter, SYS, syscallRegs, unixSeconds } from './process/common.js';
+import { cgroupFilterMap, emitCgroupFilter } from './framework/cgroup-filter.js';
+import { SYS, syscallRegs, unixSeconds } from './process/common.js';
 import { InvalidArgumentError } from 'commander';
 
 /** Bytes kept per argument (with its NUL) and the most arguments read, as libbpf-tools. */

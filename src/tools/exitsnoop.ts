@@ -8,7 +8,8 @@ import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { emitReserve, ringbufMaps } from './framework/lost.js';
 import { defineTool, positiveInt } from './framework/tool.js';
 import { bootTimeOffsetNs, comm, formatClock } from './framework/format.js';
-import { cgroupFilterMap, emitCgroupFilter, signalName, unixSeconds } from './process/common.js';
+import { cgroupFilterMap, emitCgroupFilter } from './framework/cgroup-filter.js';
+import { signalName, unixSeconds } from './process/common.js';
 
 // Record: u64 ktime, u64 start_time, u32 pid, u32 tid, u32 ppid, u32 exit_code, char comm[16].
 const OFF = { ktime: 0, start: 8, pid: 16, tid: 20, ppid: 24, exitCode: 28, comm: 32 } as const;

@@ -3,10 +3,11 @@
 // and ends when sched_switch puts it on a CPU.
 import { program, R0, R1, R6, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
+import type { MapSpec } from '../spec/collection.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { defineTool } from './framework/tool.js';
-import { emitCgroupFilter } from './sched/cgroup-filter.js';
-import { applyCgroup, histConfig, histToolFlags, histToolMaps, printHistsEveryInterval, type HistConfig as Config, type HistToolOptions as Options } from './sched/hist-tool.js';
+import { emitCgroupFilter } from './framework/cgroup-filter.js';
+import { histConfig, histToolFlags, histToolMaps, printHistsEveryInterval, type HistConfig as Config, type HistToolOptions as Options } from './sched/hist-tool.js';
 import { emitCountSinceStart, emitStoreStart } from './sched/task-hist.js';
 
 /** sched_wakeup / sched_wakeup_new (task): the task joins a run queue now. */
@@ -37,9 +38,9 @@ function switchProgram(config: Config) {
   return b.build();
 }
 
-function buildSpec(config: Config) {
+function buildSpec(config: Config, maps: Record<string, MapSpec>) {
   return {
-    maps: histToolMaps(config),
+    maps,
     programs: {
       wakeup: tpBtfProgram('wakeup', 'sched_wakeup', wakeupProgram(config)),
       wakeup_new: tpBtfProgram('wakeup_new', 'sched_wakeup_new', wakeupProgram(config)),
@@ -64,8 +65,7 @@ export default defineTool<Options>({
   },
   async run(options, args, ctx) {
     const config = histConfig(options, { pidnss: true, skipIdle: true });
-    const session = new ToolSession(ctx, buildSpec(config));
-    applyCgroup(session, options);
+    const session = new ToolSession(ctx, buildSpec(config, histToolMaps(ctx, options)));
     session.tpBtf('wakeup', 'sched_wakeup');
     session.tpBtf('wakeup_new', 'sched_wakeup_new');
     session.tpBtf('switch', 'sched_switch');

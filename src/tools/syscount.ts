@@ -5,12 +5,13 @@ import { constants } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { FP, program, R0, R1, R2, R3, R4, R6, R7, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
+import type { MapSpec } from '../spec/collection.js';
 import { MapType, UpdateFlags } from '../sys/constants.js';
 import { comm, clockNow } from './framework/format.js';
 import { kernelOffset } from './framework/kernel-types.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { defineTool, nonNegativeInt, positiveInt, type ToolContext } from './framework/tool.js';
-import { cgroupMapSpec, emitCgroupFilter, setCgroupFilter } from './sched/cgroup-filter.js';
+import { cgroupFilterMaps, emitCgroupFilter } from './framework/cgroup-filter.js';
 import { knownSyscalls, syscallName } from './sched/syscalls-x86_64.js';
 
 interface Options {
@@ -91,12 +92,12 @@ function exitProgram(config: Config) {
   return b.build();
 }
 
-function buildSpec(config: Config) {
+function buildSpec(config: Config, cgroupMaps: Record<string, MapSpec>) {
   return {
     maps: {
       data: { name: 'data', type: MapType.HASH, keySize: 4, valueSize: VALUE_SIZE, maxEntries: 10240 },
       ...(config.latency ? { start: { name: 'start', type: MapType.HASH, keySize: 4, valueSize: 8, maxEntries: 10240 } } : {}),
-      ...(config.cgroup ? { cgroup_map: cgroupMapSpec() } : {}),
+      ...cgroupMaps,
     },
     programs: {
       sys_exit: tpBtfProgram('sys_exit', 'sys_exit', exitProgram(config)),
@@ -181,8 +182,7 @@ export default defineTool<Options>({
       pid: options.pid, failures: options.failures === true, errno: options.errno, latency: options.latency === true,
       byProcess: options.process === true, cgroup: options.cgroup !== undefined,
     };
-    const session = new ToolSession(ctx, buildSpec(config));
-    if (options.cgroup !== undefined) setCgroupFilter(session, options.cgroup);
+    const session = new ToolSession(ctx, buildSpec(config, cgroupFilterMaps(ctx, options.cgroup)));
     session.tpBtf('sys_exit', 'sys_exit');
     if (config.latency) session.tpBtf('sys_enter', 'sys_enter');
     if (!ctx.json) ctx.write(`Tracing syscalls, printing top ${options.top}... Ctrl+C to quit.\n`);

@@ -55,6 +55,7 @@ kernelTest('runqlat rejects conflicting flags and a missing cgroup in one line',
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
   const badCg = await startTool('runqlat', ['-c', '/nonexistent-cgroup', '1', '1']).exited();
-  assert.equal(badCg.code, 1);
-  assert.match(badCg.stderr, /^bpfkit runqlat: cannot open cgroup \/nonexistent-cgroup: ENOENT\n$/);
+  // The shared --cgroup check: a usage error (exit 2) that names the path and what was expected.
+  assert.equal(badCg.code, 2);
+  assert.match(badCg.stderr, /^bpfkit runqlat: --cgroup \/nonexistent-cgroup: ENOENT\b.*\(expected a cgroup v2 directory.*\)\n$/);
 });

@@ -1,39 +1,7 @@
-// Pieces the process tools (execsnoop, exitsnoop, killsnoop) share: the --cgroup filter, x86-64 syscall argument
-// registers, and signal names.
-import { closeSync, openSync, statSync } from 'node:fs';
+// Pieces the process tools (execsnoop, exitsnoop, killsnoop) share: x86-64 syscall argument registers and signal
+// names.
 import { InvalidArgumentError } from 'commander';
-import type { ProgramBuilder } from '../../isa/builder.js';
-import { R0, R1, R2 } from '../../isa/builder.js';
-import { Helper } from '../../isa/helpers.js';
-import type { MapSpec } from '../../spec/collection.js';
-import { MapType } from '../../sys/constants.js';
 import { kernelOffset } from '../framework/kernel-types.js';
-import { ToolUsageError, type ToolContext } from '../framework/tool.js';
-
-export const CGROUP_MAP = 'cgroup_filter';
-
-/**
- * The --cgroup filter map: a cgroup array holding the directory's fd, so bpf_current_task_under_cgroup() keeps
- * tasks in that cgroup v2 directory or below it (as libbpf-tools do). The fd is closed once the map is loaded.
- */
-export function cgroupFilterMap(ctx: ToolContext, path: string): MapSpec {
-  let fd: number;
-  try {
-    if (!statSync(path).isDirectory()) throw new Error('not a directory');
-    fd = openSync(path, 'r');
-  } catch (err) {
-    throw new ToolUsageError(`--cgroup ${path}: ${err instanceof Error ? err.message : String(err)} (expected a cgroup v2 directory, e.g. under /sys/fs/cgroup/unified)`);
-  }
-  ctx.defer(() => closeSync(fd));
-  const value = new Uint8Array(4);
-  new DataView(value.buffer).setUint32(0, fd, true);
-  return { name: CGROUP_MAP, type: MapType.CGROUP_ARRAY, keySize: 4, valueSize: 4, maxEntries: 1, contents: [[new Uint8Array(4), value]] };
-}
-
-/** Jumps to `skip` unless the current task is in the --cgroup directory (or below it). Clobbers R0-R5. */
-export function emitCgroupFilter(b: ProgramBuilder, skip: string): void {
-  b.loadMap(R1, CGROUP_MAP).mov(R2, 0).call(Helper.current_task_under_cgroup).jne(R0, 1, skip);
-}
 
 /** Offsets in struct pt_regs of the x86-64 syscall argument registers, the syscall number and return value. */
 export function syscallRegs(): { arg1: number; arg2: number; arg3: number; nr: number } {

@@ -5,7 +5,7 @@ import type { MapSpec } from '../../spec/collection.js';
 import type { ToolSession } from '../framework/session.js';
 import { everyInterval, intervalAndCount, intervalArguments, positiveInt, type ToolContext } from '../framework/tool.js';
 import { histKey } from './args.js';
-import { cgroupMapSpec, setCgroupFilter } from './cgroup-filter.js';
+import { cgroupFilterMaps } from '../framework/cgroup-filter.js';
 import { drainHists, printHists, taskHistMaps, type HistKey, type TaskFilter } from './task-hist.js';
 
 export interface HistToolOptions {
@@ -51,13 +51,8 @@ export function histConfig(options: HistToolOptions, { pidnss = false, skipIdle 
 }
 
 /** The histogram maps, and the cgroup filter map with -c. */
-export function histToolMaps(config: HistConfig): Record<string, MapSpec> {
-  return { ...taskHistMaps(), ...(config.cgroup ? { cgroup_map: cgroupMapSpec() } : {}) };
-}
-
-/** Sets the -c cgroup filter of a loaded session; call before attaching. */
-export function applyCgroup(session: ToolSession, options: HistToolOptions): void {
-  if (options.cgroup !== undefined) setCgroupFilter(session, options.cgroup);
+export function histToolMaps(ctx: ToolContext, options: HistToolOptions): Record<string, MapSpec> {
+  return { ...taskHistMaps(), ...cgroupFilterMaps(ctx, options.cgroup) };
 }
 
 /** Prints the histograms every interval (or once at Ctrl-C), as libbpf-tools do. */

@@ -5,7 +5,8 @@ import { FP, program, R0, R1, R2, R3, R4, R6, R7, R8, R9 } from '../isa/builder.
 import { Helper } from '../isa/helpers.js';
 import { UpdateFlags } from '../sys/constants.js';
 import type { CollectionSpec } from '../spec/collection.js';
-import { emitCount, emitForgetStart, emitLookupStart, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
+import { emitForgetStart, emitLookupStart, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
+import { emitCount } from './framework/kit.js';
 import { DiskNames } from './block/disks.js';
 import { describeFlags, flagsJson, SHOWN_FLAGS_MASK } from './block/flags.js';
 import { clockNow } from './framework/format.js';
@@ -76,7 +77,7 @@ function completeProgram(plan: Plan) {
   if (plan.perFlag) {
     b.ldx('w', R7, R6, layout.cmdFlags).and(R7, SHOWN_FLAGS_MASK).stx('w', FP, -28, R7);
   } else b.st('w', FP, -28, 0);
-  emitCount(b, 'hists', -32, -16);
+  emitCount(b, 'hists', { reg: FP, off: -32 }, { reg: FP, off: -16 });
   b.label('out').mov(R0, 0).exit();
   return tpBtfProgram('rq_complete', 'block_rq_complete', b.build());
 }

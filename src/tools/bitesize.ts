@@ -3,7 +3,8 @@
 import { FP, program, R0, R1, R2, R6, R7, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
 import type { CollectionSpec } from '../spec/collection.js';
-import { emitCount, emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
+import { emitRequestDev, gatherSlots, hashMap, requestLayout } from './block/bpf.js';
+import { emitCount } from './framework/kit.js';
 import { DiskNames } from './block/disks.js';
 import { clockNow, cString } from './framework/format.js';
 import { formatLog2Hist, log2HistJson, MAX_SLOTS } from './framework/histogram.js';
@@ -48,7 +49,7 @@ function buildSpec(dev: number | undefined, comm: string | undefined): Collectio
   b.ldx('w', R7, R6, layout.dataLen).rsh(R7, 10);
   emitLog2Slot(b, R7, R8, R9);
   b.stx('w', FP, KEY + SLOT_OFFSET, R9).st('w', FP, KEY + SLOT_OFFSET + 4, 0);
-  emitCount(b, 'hists', KEY, -8);
+  emitCount(b, 'hists', { reg: FP, off: KEY }, { reg: FP, off: -8 });
   b.label('out').mov(R0, 0).exit();
   return {
     maps: { hists: hashMap('hists', KEY_SIZE, 8) },

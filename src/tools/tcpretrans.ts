@@ -1,8 +1,8 @@
 // tcpretrans: TCP retransmits with addresses, ports and state, as BCC's tcpretrans prints them; -c counts them per
 // flow instead, -l adds tail loss probes. One tp_btf program on tcp_retransmit_skb(sk, skb, err).
-import { program, FP, R0, R1, R2, R3, R4, R6, R7, R8, R9 } from '../isa/builder.js';
+import { program, FP, R0, R1, R2, R3, R6, R7, R8, R9 } from '../isa/builder.js';
 import { Helper } from '../isa/helpers.js';
-import { MapType, UpdateFlags } from '../sys/constants.js';
+import { MapType } from '../sys/constants.js';
 import type { CollectionSpec, MapSpec } from '../spec/collection.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { emitReserve, emitSubmitOrDiscard, ringbufMaps } from './framework/lost.js';
@@ -13,6 +13,7 @@ import { ENDPOINT, emitEndpoint, emitEndpointFilter, sockOffsets, type EndpointF
 import { familyOption, readEndpoint, type Endpoint } from './tcp/format.js';
 import { emitLossProbeCheck } from './tcp/loss-probe.js';
 import { tcpStateName } from './tcp/states.js';
+import { emitCount } from './framework/kit.js';
 
 // Record: u64 ktime, u32 pid, u8 state, u8 type (1 retransmit, 2 loss probe), 2 pad, u32 seq, 4 pad, endpoint (40).
 const REC = { ts: 0, pid: 8, state: 12, type: 13, seq: 16, endpoint: 24, size: 64 };
@@ -46,15 +47,8 @@ function buildSpec(opts: Options, filter: EndpointFilter): CollectionSpec {
   if (opts.count) {
     emitEndpoint(b, o, R6, FP, KEY_AT);
     emitEndpointFilter(b, FP, KEY_AT, filter, 'out');
-    b.loadMap(R1, 'counts').mov(R2, FP).add(R2, KEY_AT).call(Helper.map_lookup_elem);
-    b.jeq(R0, 0, 'first');
-    b.mov(R1, 1).atomic('dw', 'add', R0, 0, R1).ja('out');
-    b.label('first').st('dw', FP, ONE_AT, 1);
-    b.loadMap(R1, 'counts').mov(R2, FP).add(R2, KEY_AT).mov(R3, FP).add(R3, ONE_AT).mov(R4, UpdateFlags.NOEXIST).call(Helper.map_update_elem);
-    b.jeq(R0, 0, 'out');
-    // Another CPU created the entry between our lookup and update: add to it.
-    b.loadMap(R1, 'counts').mov(R2, FP).add(R2, KEY_AT).call(Helper.map_lookup_elem);
-    b.jeq(R0, 0, 'out').mov(R1, 1).atomic('dw', 'add', R0, 0, R1).ja('out');
+    emitCount(b, 'counts', { reg: FP, off: KEY_AT }, { reg: FP, off: ONE_AT });
+    b.ja('out');
   } else {
     emitReserve(b, REC.size, 'out');
     b.mov(R9, R0);

@@ -1,8 +1,8 @@
 // eBPF pieces the block tools share: which disk a request is for, and counting into a histogram map whose key ends
 // in the slot (user space gathers the slots of a key into one histogram).
-import { FP, R0, R1, R2, R3, R4, R6, type ProgramBuilder, type Register } from '../../isa/builder.js';
+import { FP, R0, R1, R2, R6, type ProgramBuilder, type Register } from '../../isa/builder.js';
 import { Helper } from '../../isa/helpers.js';
-import { MapType, UpdateFlags } from '../../sys/constants.js';
+import { MapType } from '../../sys/constants.js';
 import type { MapSpec } from '../../spec/collection.js';
 import { kernelOffset } from '../framework/kernel-types.js';
 
@@ -34,23 +34,6 @@ export function emitRequestDev(b: ProgramBuilder, rq: Register, out: Register, t
   b.and(out, 0xfffff).lsh(tmp, 20).or(out, tmp).ja(`dev_done_${id}`);
   b.label(`nodisk_${id}`).mov(out, 0);
   b.label(`dev_done_${id}`);
-}
-
-/**
- * counts[key] += 1 for the key at FP+keyOff (created at 1 when absent). Needs 8 bytes of scratch stack at
- * FP+scratchOff. Clobbers R0-R5.
- */
-export function emitCount(b: ProgramBuilder, map: string, keyOff: number, scratchOff: number): void {
-  const id = uniq++;
-  const lookup = () => b.loadMap(R1, map).mov(R2, FP).add(R2, keyOff).call(Helper.map_lookup_elem);
-  lookup().jeq(R0, 0, `count_new_${id}`);
-  b.label(`count_add_${id}`).mov(R1, 1).atomic('dw', 'add', R0, 0, R1).ja(`count_done_${id}`);
-  b.label(`count_new_${id}`).st('dw', FP, scratchOff, 1);
-  b.loadMap(R1, map).mov(R2, FP).add(R2, keyOff).mov(R3, FP).add(R3, scratchOff).mov(R4, UpdateFlags.NOEXIST);
-  b.call(Helper.map_update_elem).jeq(R0, 0, `count_done_${id}`);
-  // Another CPU created the entry between our lookup and update: add to theirs rather than lose this count.
-  lookup().jne(R0, 0, `count_add_${id}`);
-  b.label(`count_done_${id}`);
 }
 
 export function hashMap(name: string, keySize: number, valueSize: number, maxEntries = 10240): MapSpec {

@@ -10,6 +10,7 @@ import type { ToolSession } from '../framework/session.js';
 import { kernelOffset } from '../framework/kernel-types.js';
 import { AF_INET, formatAddress, ipVersion } from './address.js';
 import { IPPROTO_TCP } from '../tcp/states.js';
+import { emitCount } from '../framework/kit.js';
 
 /**
  * Layout (bytes): u64 ktime_ns @0, u32 pid @8, u32 uid @12, char comm[16] @16, u8 laddr[16] @32, u8 raddr[16] @48,
@@ -218,19 +219,8 @@ export function eventMaps(): Record<string, MapSpec> {
 }
 
 /** flows[record bytes 32..72] += 1. `zero` is an 8-byte stack slot it may overwrite. */
-export function emitCountFlow(b: ProgramBuilder, rec: Place, zero: Place): void {
-  const id = labelId();
-  // Create the entry at 0 if absent (BPF_NOEXIST), then add atomically: no lost counts between two CPUs.
-  b.st('dw', zero.reg, zero.off, 0);
-  b.loadMap(R1, FLOWS_MAP.name);
-  emitAddress(b, R2, at(rec, FLOW_KEY_OFFSET));
-  emitAddress(b, R3, zero);
-  b.mov(R4, 1).call(Helper.map_update_elem);
-  b.loadMap(R1, FLOWS_MAP.name);
-  emitAddress(b, R2, at(rec, FLOW_KEY_OFFSET));
-  b.call(Helper.map_lookup_elem).jeq(R0, 0, `count_done_${id}`);
-  b.mov(R1, 1).atomic('dw', 'add', R0, 0, R1);
-  b.label(`count_done_${id}`);
+export function emitCountFlow(b: ProgramBuilder, rec: Place, scratch: Place): void {
+  emitCount(b, FLOWS_MAP.name, at(rec, FLOW_KEY_OFFSET), scratch);
 }
 
 /**

@@ -8,7 +8,7 @@ import { Helper } from '../isa/helpers.js';
 import type { MapSpec } from '../spec/collection.js';
 import { MapType, UpdateFlags } from '../sys/constants.js';
 import { comm, clockNow } from './framework/format.js';
-import { kernelOffset } from './framework/kernel-types.js';
+import { kernelOffset, syscallNrOffset } from './framework/kernel-types.js';
 import { ToolSession, tpBtfProgram } from './framework/session.js';
 import { defineTool, nonNegativeInt, positiveInt, type ToolContext } from './framework/tool.js';
 import { cgroupFilterMaps, emitCgroupFilter } from './framework/cgroup-filter.js';
@@ -62,7 +62,7 @@ function exitProgram(config: Config) {
   const b = program();
   b.mov(R6, R1);
   emitCurrent(b, config);
-  b.ldx('dw', R1, R6, 0).ldx('dw', R8, R1, kernelOffset('pt_regs', 'orig_ax'));
+  b.ldx('dw', R1, R6, 0).ldx('dw', R8, R1, syscallNrOffset());
   b.jeq(R8, -1, 'out'); // not a syscall (e.g. a signal return path)
   b.ldx('dw', R9, R6, 8);
   if (config.failures) b.jmp('jsge', R9, 0, 'out');

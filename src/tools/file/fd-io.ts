@@ -6,7 +6,7 @@ import { program, R0, R1, R2, R3, R4, R6, R7, R8, R9, FP, type ProgramBuilder, t
 import { Helper } from '../../isa/helpers.js';
 import { MapType, UpdateFlags } from '../../sys/constants.js';
 import type { CollectionSpec } from '../../spec/collection.js';
-import { kernelOffset } from '../framework/kernel-types.js';
+import { kernelOffset, syscallArgOffset, syscallNrOffset } from '../framework/kernel-types.js';
 import { comm, cString } from '../framework/format.js';
 import { tpBtfProgram } from '../framework/session.js';
 
@@ -76,7 +76,7 @@ function enterProgram(pid: number | undefined) {
   if (pid !== undefined) b.rsh(R0, 32).jne(R0, pid, 'out');
   // Pending value: u32 fd, u32 is_write, u32 syscall nr, u32 pad.
   b.ldx('dw', R8, R6, 0); // args[0]: struct pt_regs *
-  b.ldx('dw', R1, R8, kernelOffset('pt_regs', 'di')).stx('w', FP, -16, R1);
+  b.ldx('dw', R1, R8, syscallArgOffset(0)).stx('w', FP, -16, R1);
   b.stx('w', FP, -8, R7).st('w', FP, -4, 0);
   b.loadMap(R1, 'pending').mov(R2, FP).add(R2, -24).mov(R3, FP).add(R3, -16).mov(R4, 0).call(Helper.map_update_elem);
   b.label('out').mov(R0, 0).exit();
@@ -95,7 +95,7 @@ function exitProgram(allFiles: boolean) {
   const b = program();
   b.ldx('dw', R6, R1, 8); // args[1]: bytes done, or -errno
   b.ldx('dw', R8, R1, 0); // args[0]: struct pt_regs *
-  b.ldx('dw', R8, R8, kernelOffset('pt_regs', 'orig_ax')).stx('dw', FP, SAVED_NR, R8);
+  b.ldx('dw', R8, R8, syscallNrOffset()).stx('dw', FP, SAVED_NR, R8);
   for (let off = VALUE; off < KEY + KEY_SIZE; off += 8) b.st('dw', FP, off, 0); // value and key
   b.call(Helper.get_current_pid_tgid).mov(R9, R0);
   b.stx('w', FP, KEY + 12, R9).stx('w', FP, VALUE + 36, R9);

@@ -5,13 +5,11 @@ import { program, R0, R1, R2, R3, R4, R6, R7, R8, R9, FP, type ProgramBuilder, t
 import { Helper } from '../../isa/helpers.js';
 import { MapType } from '../../sys/constants.js';
 import type { CollectionSpec } from '../../spec/collection.js';
-import { kernelOffset } from '../framework/kernel-types.js';
+import { syscallArgOffset, syscallNrOffset } from '../framework/kernel-types.js';
 import { comm, cString } from '../framework/format.js';
 import { tpBtfProgram } from '../framework/session.js';
 import { emitReserve, ringbufMaps } from '../framework/lost.js';
 
-/** Where a syscall keeps its arguments: the pt_regs members of the x86-64 syscall ABI, in argument order. */
-const ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'] as const;
 
 /** One traced syscall: its x86-64 number, which argument is the path, and how to find its flags (if any). */
 export interface PathSyscall {
@@ -62,7 +60,7 @@ export function decodePathEvent(r: DataView): PathEvent {
 
 /** Loads syscall argument `index` from the BTF pt_regs pointer in `regs`. */
 function loadArg(b: ProgramBuilder, dst: Register, regs: Register, index: number): void {
-  b.ldx('dw', dst, regs, kernelOffset('pt_regs', ARG_REGS[index]!));
+  b.ldx('dw', dst, regs, syscallArgOffset(index));
 }
 
 function enterProgram(calls: PathSyscall[], f: PathFilters) {
@@ -106,7 +104,7 @@ function exitProgram(failedOnly: boolean) {
   const b = program();
   b.ldx('dw', R8, R1, 8); // args[1]: the return value
   b.ldx('dw', R6, R1, 0); // args[0]: struct pt_regs *
-  b.ldx('dw', R6, R6, kernelOffset('pt_regs', 'orig_ax')); // the syscall number
+  b.ldx('dw', R6, R6, syscallNrOffset()); // the syscall number
   b.call(Helper.get_current_pid_tgid).mov(R9, R0);
   b.mov32(R1, R9).stx('dw', FP, -8, R1);
   b.loadMap(R1, 'pending').mov(R2, FP).add(R2, -8).call(Helper.map_lookup_elem);

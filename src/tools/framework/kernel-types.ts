@@ -38,3 +38,18 @@ function slowOffset(struct: string, path: string): number | undefined {
   const loc = full.memberOffset(t.id, path);
   return loc && loc.bitOffset % 8 === 0 ? loc.byteOffset : undefined;
 }
+
+/** The pt_regs members holding a syscall's arguments in the x86-64 syscall ABI, in argument order. */
+const SYSCALL_ARG_REGS = ['di', 'si', 'dx', 'r10', 'r8', 'r9'] as const;
+
+/** Offset in struct pt_regs of syscall argument `index` (0-5), for tp_btf sys_enter/sys_exit programs. */
+export function syscallArgOffset(index: number): number {
+  const reg = SYSCALL_ARG_REGS[index];
+  if (reg === undefined) throw new RangeError(`syscall argument ${index} out of range 0-5`);
+  return kernelOffset('pt_regs', reg);
+}
+
+/** Offset in struct pt_regs of the syscall number (orig_ax: ax holds the return value by sys_exit). */
+export function syscallNrOffset(): number {
+  return kernelOffset('pt_regs', 'orig_ax');
+}

@@ -3,7 +3,7 @@
 // returned fd to its socket: task->files->fdt->fd[fd]->private_data (struct socket)->sk.
 import { FP, R0, R1, R6, R7, R8, type ProgramBuilder } from '../../isa/builder.js';
 import { Helper } from '../../isa/helpers.js';
-import { kernelOffset } from '../framework/kernel-types.js';
+import { kernelOffset, syscallNrOffset } from '../framework/kernel-types.js';
 import { AF_INET, AF_INET6 } from './address.js';
 import {
   emitInetSport, emitReadKernel, emitSockFields, emitSockOfFd, emitTaskFields, emitTaskFilter, emitZero, IPPROTO_TCP, REC,
@@ -31,7 +31,7 @@ export function emitAcceptRecord(b: ProgramBuilder, filter: AcceptFilter, out: s
   const rec: Place = { reg: FP, off: -8 - prefix - REC.size };
   b.mov(R6, R1);
   b.ldx('dw', R7, R6, 8).jslt(R7, 0, out); // the return value: the new fd, or -errno
-  b.ldx('dw', R1, R6, 0).ldx('dw', R1, R1, kernelOffset('pt_regs', 'orig_ax'));
+  b.ldx('dw', R1, R6, 0).ldx('dw', R1, R1, syscallNrOffset());
   b.jeq(R1, SYS_ACCEPT, 'accept_returned').jne(R1, SYS_ACCEPT4, out);
   b.label('accept_returned');
   if (filter.pid !== undefined) b.call(Helper.get_current_pid_tgid).rsh(R0, 32).jne(R0, filter.pid, out);

@@ -1,15 +1,15 @@
 // Pieces the process tools (execsnoop, exitsnoop, killsnoop) share: x86-64 syscall argument registers and signal
 // names.
 import { InvalidArgumentError } from 'commander';
-import { kernelOffset } from '../framework/kernel-types.js';
+import { syscallArgOffset, syscallNrOffset } from '../framework/kernel-types.js';
 
 /** Offsets in struct pt_regs of the x86-64 syscall argument registers, the syscall number and return value. */
 export function syscallRegs(): { arg1: number; arg2: number; arg3: number; nr: number } {
   return {
-    arg1: kernelOffset('pt_regs', 'di'),
-    arg2: kernelOffset('pt_regs', 'si'),
-    arg3: kernelOffset('pt_regs', 'dx'),
-    nr: kernelOffset('pt_regs', 'orig_ax'),
+    arg1: syscallArgOffset(0),
+    arg2: syscallArgOffset(1),
+    arg3: syscallArgOffset(2),
+    nr: syscallNrOffset(),
   };
 }
 

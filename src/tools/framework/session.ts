@@ -1,27 +1,17 @@
 // A tool's kernel side: load its CollectionSpec, attach its programs, read its ring buffer on the event loop, and
-// let go of all of it when the tool ends. Tracepoint perf events are detached at once but their slow kernel release
-// (~75 ms each here) happens after exit, in the background, so Ctrl-C returns promptly.
+// let go of all of it when the tool ends. Tools attach with tp_btf (BTF tracepoints): they detach in ~0.1 ms, where
+// a perf-event tracepoint costs ~75 ms each in the kernel, so Ctrl-C returns promptly.
 import { tpBtf, tpBtfTarget, type TracingTarget } from '../../kernel/attach/tp-btf.js';
-import { rawTracepoint } from '../../kernel/attach/raw-tracepoint.js';
 import { Collection } from '../../kernel/collection.js';
 import type { BpfMap } from '../../kernel/map.js';
 import type { Program } from '../../kernel/program.js';
-import { ensureTracefs } from '../../kernel/mounts.js';
 import { RingBufferReader } from '../../kernel/readers/ringbuf.js';
 import type { CollectionSpec, ProgramSpec } from '../../spec/collection.js';
 import type { Instruction } from '../../isa/instruction.js';
-import { ProgType } from '../../sys/constants.js';
-import { attachTracepoint } from '../../trace/runtime/attach.js';
-import { releaseFds } from '../../trace/runtime/release.js';
 import type { ToolContext } from './tool.js';
 import { LOST, lostMessage } from './lost.js';
 
 export const LICENSE = 'GPL';
-
-/** A tracepoint program (ctx = the tracepoint's record, fields at their tracefs format offsets). */
-export function tracepointProgram(name: string, instructions: Instruction[]): ProgramSpec {
-  return { name, type: ProgType.TRACEPOINT, instructions, license: LICENSE };
-}
 
 /** A tp_btf program on raw tracepoint `event`: ctx is an array of u64 arguments, BTF-typed (direct loads allowed). */
 export function tpBtfProgram(name: string, event: string, instructions: Instruction[]): ProgramSpec {
@@ -29,14 +19,8 @@ export function tpBtfProgram(name: string, event: string, instructions: Instruct
   return { name, instructions, license: LICENSE, ...target };
 }
 
-/** A raw tracepoint program: ctx is an array of u64 arguments, read kernel memory with probe_read_kernel. */
-export function rawTracepointProgram(name: string, instructions: Instruction[]): ProgramSpec {
-  return { name, type: ProgType.RAW_TRACEPOINT, instructions, license: LICENSE };
-}
-
 export class ToolSession {
   readonly collection: Collection;
-  readonly #lingering: number[] = [];
   readonly #closers: Array<() => void> = [];
   /** Run after the programs are detached and the ring buffers drained, while the maps are still open. */
   readonly #finals: Array<() => void> = [];
@@ -55,25 +39,9 @@ export class ToolSession {
     return this.collection.program(name);
   }
 
-  /** Attaches program `prog` to tracepoint category:name through a perf event. */
-  tracepoint(prog: string, category: string, name: string): void {
-    ensureTracefs(); // the tracepoint's id is read from tracefs, which a fresh machine may not have mounted
-    const a = attachTracepoint(this.program(prog), category, name);
-    this.#closers.push(() => {
-      a.close();
-      this.#lingering.push(...(a.lingering ?? []));
-    });
-  }
-
   /** Attaches a tpBtfProgram. */
   tpBtf(prog: string, event?: string): void {
     const link = tpBtf(this.program(prog), event);
-    this.#closers.push(() => link.close());
-  }
-
-  /** Attaches a rawTracepointProgram to raw tracepoint `name`. */
-  rawTracepoint(prog: string, name: string): void {
-    const link = rawTracepoint(this.program(prog), name);
     this.#closers.push(() => link.close());
   }
 
@@ -115,7 +83,7 @@ export class ToolSession {
     this.#finals.push(report);
   }
 
-  /** Detaches everything (programs stop at once), closes maps and programs; slow releases go to the background. */
+  /** Detaches everything (programs stop at once), reports what is left to report, closes maps and programs. */
   close(): void {
     for (const c of this.#closers.splice(0).reverse()) {
       try {
@@ -132,6 +100,5 @@ export class ToolSession {
       }
     }
     this.collection.close();
-    releaseFds(this.#lingering.splice(0));
   }
 }
